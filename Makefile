@@ -1,0 +1,29 @@
+# The two commands a new user needs: `make demo` and `make test` (see README.md).
+PYTHON ?= python3.11
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+RUN := $(UV) run --frozen
+
+.PHONY: install demo test lint typecheck unit check-schemas bench
+
+$(UV):
+	$(PYTHON) -m pip install --user --quiet 'uv==0.13.9'
+
+install: $(UV)
+	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --python $(PYTHON)
+
+demo: install
+	$(RUN) lawful demo
+
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) lint-imports
+
+typecheck: install
+	$(RUN) mypy
+
+test: lint typecheck
+	$(RUN) pytest
+
+bench: install
+	$(RUN) python bench/engine.py

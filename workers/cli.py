@@ -1,0 +1,33 @@
+"""`lawful` command line: one sub-command per module in `workers.commands`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Each module exposes `register(subparsers)`, which adds its parser and sets `func`
+# (a callable taking the parsed namespace and returning an exit code).
+COMMAND_MODULES: tuple[str, ...] = (
+    "workers.commands.evaluate",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lawful", description=__doc__)
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    exit_code: int = args.func(args)
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The one typed Settings object (prefix `LAWFUL_`, nested with `__`, secrets from files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SalesforceSettings(BaseModel):
+    """How to reach the org (a real one, or `lawful emulator`)."""
+
+    login_url: str = Field("https://login.salesforce.com", description="OAuth/SOAP login host")
+    instance_url: str | None = Field(None, description="Instance URL; discovered at login if unset")
+    api_version: str = Field("62.0", description="REST/Streaming API version")
+    auth_flow: str = Field("jwt", description="jwt (production) or password")
+    client_id: str | None = Field(None, description="Connected app consumer key")
+    client_secret: SecretStr | None = Field(None, description="Connected app secret (password flow)")
+    username: str | None = Field(None, description="Integration user")
+    password: SecretStr | None = Field(None, description="Password flow only")
+    private_key_file: Path | None = Field(None, description="PEM key for the JWT bearer flow")
+    ca_bundle: Path | None = Field(None, description="CA file to trust (the emulator's local CA)")
+    credentials_file: Path | None = Field(
+        None, description="JSON credentials written by `lawful emulator`; fills the fields above"
+    )
+    api_budget_share: float = Field(
+        0.5, gt=0, le=1, description="Share of the daily API allowance lawful may use"
+    )
+    max_concurrency: int = Field(4, ge=1, description="Concurrent REST calls")
+
+
+class RedisSettings(BaseModel):
+    url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL (rediss:// for TLS)")
+    username: str | None = Field(None, description="ACL user")
+    password: SecretStr | None = Field(None, description="ACL password")
+    key_prefix: str = Field("lawful:", description="Prefix of every key lawful writes")
+
+
+class KafkaSettings(BaseModel):
+    bootstrap: str = Field("kafka://127.0.0.1:9092", description="Broker URL(s)")
+    security_protocol: str = Field("PLAINTEXT", description="PLAINTEXT, SSL, SASL_SSL")
+    sasl_mechanism: str | None = Field(None, description="SCRAM-SHA-512 or PLAIN")
+    sasl_username: str | None = Field(None, description="SASL user")
+    sasl_password: SecretStr | None = Field(None, description="SASL password")
+    ca_file: Path | None = Field(None, description="Broker CA for TLS")
+    topic_prefix: str = Field("", description="Prefix for every topic (tests use a unique one)")
+    partitions: int = Field(8, ge=1, description="Partitions of lawful's topics")
+
+
+class WebSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Bind address")
+    port: int = Field(6066, description="Health, metrics and API port")
+
+
+class Settings(BaseSettings):
+    """Everything a lawful process reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LAWFUL_",
+        env_nested_delimiter="__",
+        secrets_dir="/run/secrets/lawful",
+        frozen=True,
+        extra="ignore",
+    )
+
+    salesforce: SalesforceSettings = SalesforceSettings()
+    redis: RedisSettings = RedisSettings()
+    kafka: KafkaSettings = KafkaSettings()
+    web: WebSettings = WebSettings()
+    data_dir: Path = Field(Path("./lawful-data"), description="Writable state directory")
+    tombstone_key: SecretStr | None = Field(
+        None, description="Secret key for BLAKE2b keyed hashes of identifiers (tombstones)"
+    )
+    engine_config_file: Path | None = Field(
+        None, description="JSON document overriding the engine configuration defaults"
+    )
