@@ -9,7 +9,7 @@ class LawfulError(Exception):
     retriable: ClassVar[bool] = False
 
 
-class InvalidInput(LawfulError):
+class InvalidInputError(LawfulError):
     """A document, event or request failed validation; `field` names where."""
 
     def __init__(self, field: str, problem: str) -> None:

@@ -16,7 +16,7 @@ class SalesforceSettings(BaseModel):
     api_version: str = Field("62.0", description="REST/Streaming API version")
     auth_flow: str = Field("jwt", description="jwt (production) or password")
     client_id: str | None = Field(None, description="Connected app consumer key")
-    client_secret: SecretStr | None = Field(None, description="Connected app secret (password flow)")
+    client_secret: SecretStr | None = Field(None, description="Connected app secret")
     username: str | None = Field(None, description="Integration user")
     password: SecretStr | None = Field(None, description="Password flow only")
     private_key_file: Path | None = Field(None, description="PEM key for the JWT bearer flow")
