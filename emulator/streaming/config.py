@@ -1,0 +1,25 @@
+"""Tunable behaviour of the emulated Streaming API (defaults mirror Salesforce)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class StreamingConfig:
+    """Limits and timings of the streaming side; tests shrink the timings."""
+
+    retention_seconds: float = 72 * 3600
+    long_poll_timeout_s: float = 110.0
+    client_expiry_s: float = 40.0
+    overflow_threshold: int = 100_000
+    # Rolling 24-hour delivery allocation for the whole org (CDC + platform events, counted once
+    # per subscriber and event). Salesforce's default for Performance/Unlimited is 50,000; the
+    # emulator defaults higher so seeded replays don't trip it by accident.
+    daily_delivery_allocation: int = 1_000_000
+    merge_identical_changes: bool = True
+    max_events_per_response: int = 500
+    max_request_bytes: int = 32_768
+    require_browser_cookie: bool = True
+    default_user_id: str = "005000000000001AAA"
+    first_replay_id: int = 18_000_000
