@@ -28,9 +28,25 @@ class SalesforceSettings(BaseModel):
         0.5, gt=0, le=1, description="Share of the daily API allowance lawful may use"
     )
     max_concurrency: int = Field(4, ge=1, description="Concurrent REST calls")
+    request_timeout: float = Field(30.0, gt=0, description="Seconds before a REST call times out")
+    retry_attempts: int = Field(5, ge=1, description="Attempts for 5xx/REQUEST_LIMIT_EXCEEDED")
+    retry_wait_max: float = Field(30.0, gt=0, description="Longest back-off between retries (s)")
+    call_options_client: str = Field(
+        "lawful", description="Sforce-Call-Options client name: marks lawful's own writes in CDC"
+    )
+    streaming_liveness_timeout: float = Field(
+        300.0,
+        gt=0,
+        description="Resubscribe when neither an event nor a successful connect came for this long",
+    )
+    streaming_replay_default: int = Field(
+        -1, ge=-2, le=-1, description="Replay option without a stored id: -1 new only, -2 all"
+    )
 
 
 class RedisSettings(BaseModel):
+    """Where lawful keeps durable state (replay positions, projections)."""
+
     url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL (rediss:// for TLS)")
     username: str | None = Field(None, description="ACL user")
     password: SecretStr | None = Field(None, description="ACL password")

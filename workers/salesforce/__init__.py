@@ -1,0 +1,1 @@
+"""Salesforce adapters: OAuth (JWT/password), REST over simple-salesforce, CometD streaming."""
