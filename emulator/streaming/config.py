@@ -23,3 +23,6 @@ class StreamingConfig:
     require_browser_cookie: bool = True
     default_user_id: str = "005000000000001AAA"
     first_replay_id: int = 18_000_000
+    # advice.timeout sent on the first connect; None = the long-poll timeout, at least 5 s, so
+    # aiocometd's HTTP timeout (1.2 x advice) leaves room when tests shorten the long poll.
+    advice_timeout_ms: int | None = None
