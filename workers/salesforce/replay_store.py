@@ -1,0 +1,92 @@
+"""Durable replay positions: saved only after the consumer confirms an event is handled.
+
+aiosfstream_ng's own `ReplayMarkerStorage` stores the position inside `receive()`, before the
+event is processed. `StoreBackedReplay` only *reads* positions for (re)subscribes; writing is left
+to the subscriber's ack, so the library never advances the stored id itself.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from aiocometd_ng.typing import Headers, Payload
+from aiosfstream_ng.replay import ReplayMarker, ReplayMarkerStorage
+from redis.asyncio import Redis
+from redis.exceptions import WatchError
+
+
+class ReplayStore(Protocol):
+    """Last handled replay id per channel."""
+
+    async def get(self, channel: str) -> int | None: ...
+    async def save(self, channel: str, replay_id: int) -> bool:
+        """Advance the position; False (and no write) when `replay_id` is not newer."""
+        ...
+
+    async def forget(self, channel: str) -> None: ...
+
+
+class RedisReplayStore:
+    """`ReplayStore` in Redis: one string key per channel under the configured prefix."""
+
+    def __init__(self, redis: Redis, *, key_prefix: str) -> None:
+        self._redis = redis
+        self._prefix = key_prefix
+
+    def key(self, channel: str) -> str:
+        return f"{self._prefix}salesforce:replay:{channel}"
+
+    async def get(self, channel: str) -> int | None:
+        raw = await self._redis.get(self.key(channel))
+        return None if raw is None else int(raw)
+
+    async def save(self, channel: str, replay_id: int) -> bool:
+        """Compare-and-set under WATCH: a redelivered (older) event never moves it back."""
+        key = self.key(channel)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)
+                    raw = await pipe.get(key)
+                    if raw is not None and int(raw) >= replay_id:
+                        return False  # leaving the pipeline context resets the WATCH
+                    pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+                    pipe.set(key, str(replay_id))
+                    await pipe.execute()
+                except WatchError:
+                    continue
+                return True
+
+    async def forget(self, channel: str) -> None:
+        await self._redis.delete(self.key(channel))
+
+
+class StoreBackedReplay(ReplayMarkerStorage):
+    """Read-only bridge from a `ReplayStore` to aiosfstream_ng; also watches connect liveness."""
+
+    def __init__(self, store: ReplayStore, *, default_replay: int | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.default_replay = default_replay
+        self.last_connect_ok = time.monotonic()
+        self.connect_failures = 0
+
+    async def get_replay_marker(self, subscription: str) -> ReplayMarker | None:
+        replay_id = await self.store.get(subscription)
+        return None if replay_id is None else ReplayMarker(date="", replay_id=replay_id)
+
+    async def get_replay_id(self, subscription: str) -> int | None:
+        replay_id = await self.store.get(subscription)
+        return self.default_replay if replay_id is None else replay_id
+
+    async def set_replay_marker(self, subscription: str, replay_marker: ReplayMarker) -> None:
+        """Deliberately nothing: positions are saved by the subscriber's ack only."""
+
+    async def incoming(self, payload: Payload, headers: Headers | None = None) -> None:
+        for message in payload:
+            if message.get("channel") == "/meta/connect":
+                if message.get("successful"):
+                    self.last_connect_ok = time.monotonic()
+                else:
+                    self.connect_failures += 1
