@@ -17,8 +17,8 @@ from typing import Any
 from aiohttp import web
 
 from emulator.streaming.config import StreamingConfig
-from emulator.streaming.hub import StreamingHub
 from emulator.streaming.http import json_response
+from emulator.streaming.hub import StreamingHub
 
 
 class ManualClock:
