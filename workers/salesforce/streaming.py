@@ -28,9 +28,14 @@ import structlog
 from aiosfstream_ng.auth import AuthenticatorBase
 from aiosfstream_ng.client import Client, ReplayMarkerStoragePolicy
 from aiosfstream_ng.exceptions import AiosfstreamException, AuthenticationError, ServerError
+from redis.asyncio import Redis
 
+from workers.salesforce.auth import ssl_context
+from workers.salesforce.credentials import load_credentials
 from workers.salesforce.errors import ReplayIdExpiredError, SalesforceAuthError
-from workers.salesforce.replay_store import ReplayStore, StoreBackedReplay
+from workers.salesforce.replay_store import RedisReplayStore, ReplayStore, StoreBackedReplay
+from workers.salesforce.streaming_auth import streaming_authenticator
+from workers.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -63,32 +68,49 @@ class StreamSubscriber:
         store: ReplayStore,
         channels: Sequence[str],
         *,
-        ssl_context: ssl.SSLContext | None = None,
+        tls: ssl.SSLContext | None = None,
         default_replay: int | None = None,
         liveness_timeout: float = 300.0,
         max_backoff: float = 30.0,
         max_pending: int = 100,
+        client_factory: Callable[..., Client] = Client,
     ) -> None:
         if not channels:
             raise ValueError("subscribe to at least one channel")
         self._authenticator = authenticator
         self._store = store
         self.channels = tuple(channels)
-        self._ssl = ssl_context
+        self._ssl = tls
         self._default_replay = default_replay
         self.liveness_timeout = liveness_timeout
         self._check_interval = min(5.0, liveness_timeout / 4)
         self._max_backoff = max_backoff
         self._max_pending = max_pending
+        self._client_factory = client_factory
         self._high_water: dict[str, int] = {}
         self.clients_built = 0
         self.client: Client | None = None
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, channels: Sequence[str], redis: Redis
+    ) -> StreamSubscriber:
+        """The production wiring: credentials, CA bundle, Redis positions, liveness window."""
+        credentials = load_credentials(settings.salesforce)
+        return cls(
+            streaming_authenticator(credentials),
+            RedisReplayStore(redis, key_prefix=settings.redis.key_prefix),
+            channels,
+            tls=ssl_context(credentials),
+            default_replay=settings.salesforce.streaming_replay_default,
+            liveness_timeout=settings.salesforce.streaming_liveness_timeout,
+        )
 
     # -- client lifecycle -----------------------------------------------------------------------
 
     async def _open(self) -> tuple[Client, StoreBackedReplay]:
         replay = StoreBackedReplay(self._store, default_replay=self._default_replay)
-        client = Client(
+        client = self._client_factory(
             self._authenticator,
             replay=replay,
             replay_storage_policy=ReplayMarkerStoragePolicy.MANUAL,
