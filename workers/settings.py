@@ -75,7 +75,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="LAWFUL_",
         env_nested_delimiter="__",
-        secrets_dir="/run/secrets/lawful",
         frozen=True,
         extra="ignore",
     )
@@ -91,3 +90,11 @@ class Settings(BaseSettings):
     engine_config_file: Path | None = Field(
         None, description="JSON document overriding the engine configuration defaults"
     )
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; the secrets directory is read only where it exists."""
+    secrets = Path("/run/secrets/lawful")
+    if secrets.is_dir():
+        return Settings(_secrets_dir=secrets)
+    return Settings()

@@ -1,0 +1,74 @@
+"""Hash-chained audit events (§5.2): each entry stores the hash of the previous one."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from schemas.codes import AuditType
+from schemas.enums import Basis, Channel
+from schemas.events import BaseEvent
+from schemas.outputs import AuditEvent
+
+_NAMESPACE = uuid.UUID("6f1c7d2e-2b1a-4e55-9d0c-4c6a1e0f7a10")
+
+
+def entry_hash(fields: dict[str, Any]) -> str:
+    """BLAKE2b-256 over the canonical JSON of every field but `hash`."""
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(canonical.encode(), digest_size=32).hexdigest()
+
+
+def make_audit(
+    *,
+    prev_hash: str,
+    sequence: int,
+    person_ref: str,
+    event: BaseEvent,
+    event_type: AuditType,
+    recorded_at: datetime,
+    purpose_id: str | None = None,
+    channel: Channel | None = None,
+    previous_state: dict[str, Any] | None = None,
+    new_state: dict[str, Any] | None = None,
+    lawful_basis: Basis | None = None,
+    evidence: dict[str, Any] | None = None,
+    legal_ref: str | None = None,
+) -> AuditEvent:
+    event_id = str(uuid.uuid5(_NAMESPACE, f"{person_ref}:{event.event_id}:{event_type}:{sequence}"))
+    source = {"event_id": event.event_id}
+    if event.source is not None:
+        source.update(event.source.model_dump(mode="json", exclude_none=True))
+    draft = AuditEvent(
+        event_id=event_id,
+        event_type=event_type,
+        occurred_at=event.occurred_at,
+        recorded_at=recorded_at,
+        person_ref=person_ref,
+        purpose_id=purpose_id,
+        channel=channel,
+        previous_state=previous_state,
+        new_state=new_state,
+        lawful_basis=lawful_basis,
+        evidence=evidence,
+        legal_ref=legal_ref,
+        source=source,
+        prev_hash=prev_hash,
+        hash="",
+    )
+    digest = entry_hash(draft.model_dump(mode="json", exclude={"hash"}))
+    return draft.model_copy(update={"hash": digest})
+
+
+def verify_chain(entries: list[AuditEvent], genesis: str) -> int | None:
+    """Index of the first entry whose hash or link is wrong; None when the chain holds."""
+    previous = genesis
+    for index, entry in enumerate(entries):
+        fields = entry.model_dump(mode="json", exclude={"hash"})
+        if entry.prev_hash != previous or entry_hash(fields) != entry.hash:
+            return index
+        previous = entry.hash
+    return None

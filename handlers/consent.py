@@ -1,0 +1,179 @@
+"""R6: is consent active for (purpose, channel) at t — with the hierarchy and decay horizon."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from handlers.calendar import add_months, age_on
+from handlers.zones import local_date, person_zone
+from schemas.codes import Reason
+from schemas.config import by_jurisdiction
+from schemas.enums import (
+    INVALID_METHODS,
+    Actor,
+    AgeRuleScope,
+    AgeUnknownPolicy,
+    Category,
+    Channel,
+    ConsentStatus,
+)
+from schemas.events import ConsentRecorded
+from schemas.policy import Policy
+from schemas.purpose import Purpose
+from schemas.state import PersonState, consent_key
+
+# Tie-break at equal occurred_at: the least permissive status is the latest (Salesforce's rule).
+_STATUS_RANK = {
+    ConsentStatus.OPT_IN: 0,
+    ConsentStatus.SEEN: 1,
+    ConsentStatus.NOT_SEEN: 2,
+    ConsentStatus.OPT_OUT: 3,
+}
+
+
+def record_order(record: ConsentRecorded) -> tuple[datetime, int, str]:
+    """Chronological order of consent records; documented tie-break: status rank, event id."""
+    return (record.occurred_at, _STATUS_RANK[record.status], record.event_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentResult:
+    active: bool
+    reason: Reason
+    record: ConsentRecorded | None = None
+    valid_until: datetime | None = None
+    cause: str | None = None  # EFFECTIVE_TO | DECAY
+    flags: tuple[Reason, ...] = ()
+
+
+def latest_at(history: tuple[ConsentRecorded, ...], t: datetime) -> ConsentRecorded | None:
+    for record in reversed(history):
+        if record.occurred_at <= t:
+            return record
+    return None
+
+
+def _withdrawn_later(
+    state: PersonState, policy: Policy, purpose_id: str, channel: Channel | None, since: datetime
+) -> bool:
+    """An OPT_OUT on the purpose (channel-less) or an ancestor, at or after `since`."""
+    keys = [consent_key(purpose_id, None)] if channel is not None else []
+    for ancestor in policy.ancestors[purpose_id]:
+        keys.append(consent_key(ancestor, channel))
+        if channel is not None:
+            keys.append(consent_key(ancestor, None))
+    for key in keys:
+        for record in state.consents.get(key, ()):
+            if record.status is ConsentStatus.OPT_OUT and record.occurred_at >= since:
+                return True
+    return False
+
+
+def decay_months(purpose: Purpose, policy: Policy) -> int | None:
+    if purpose.decay_months is not None:
+        return purpose.decay_months
+    if purpose.category is Category.MARKETING:
+        return policy.rules.decay_months_marketing
+    if purpose.cookie_like:
+        return policy.rules.decay_months_cookie_like
+    return policy.rules.decay_months_other
+
+
+def decay_anchor(
+    state: PersonState, policy: Policy, record: ConsentRecorded, t: datetime
+) -> datetime:
+    """Latest of DOI-or-capture, reconfirmation and qualifying engagement (never opens)."""
+    anchor = record.double_opt_in_at or record.occurred_at
+    lineage = policy.lineage(record.purpose_id)
+    for reconfirmation in state.reconfirmations:
+        at = reconfirmation.occurred_at
+        if (
+            anchor < at <= t
+            and reconfirmation.purpose_id in lineage
+            and reconfirmation.channel in (None, record.channel)
+        ):
+            anchor = at
+    qualifying = policy.rules.qualifying_engagement_events
+    for engagement in state.engagements:
+        at = engagement.occurred_at
+        if (
+            anchor < at <= t
+            and engagement.engagement in qualifying
+            and (engagement.purpose_id is None or engagement.purpose_id in lineage)
+            and engagement.channel in (None, record.channel)
+        ):
+            anchor = at
+    return anchor
+
+
+def _age_check(
+    state: PersonState, policy: Policy, record: ConsentRecorded
+) -> tuple[Reason | None, tuple[Reason, ...]]:
+    rules = policy.rules
+    person = state.person
+    if person is None:
+        return None, ()
+    if rules.apply_age_rule_to is AgeRuleScope.ISS_ONLY and not record.via_information_society_service:
+        return None, ()
+    if person.birth_date is None:
+        if rules.age_unknown_policy is AgeUnknownPolicy.BLOCK:
+            return Reason.AGE_UNKNOWN, ()
+        return None, (Reason.AGE_UNKNOWN,)
+    threshold = by_jurisdiction(rules.digital_consent_age, person.jurisdiction, 16)
+    captured_on = local_date(record.occurred_at, person_zone(person, rules))
+    if age_on(person.birth_date, captured_on, rules.feb29_birthday_rule) >= threshold:
+        return None, ()
+    if record.actor is Actor.PARENT and record.parental_verification_ref:
+        return None, ()
+    return Reason.MINOR_WITHOUT_PARENTAL_CONSENT, ()
+
+
+def consent_active(
+    state: PersonState, policy: Policy, purpose: Purpose, channel: Channel | None, t: datetime
+) -> ConsentResult:
+    history = state.consents.get(consent_key(purpose.id, channel), ())
+    record = latest_at(history, t)
+    if record is None or record.status is not ConsentStatus.OPT_IN:
+        had_opt_in = any(
+            r.status is ConsentStatus.OPT_IN and r.occurred_at <= t for r in history
+        )
+        withdrawn = record is not None and record.status is ConsentStatus.OPT_OUT and had_opt_in
+        reason = Reason.CONSENT_WITHDRAWN if withdrawn else Reason.CONSENT_NOT_OPT_IN
+        return ConsentResult(False, reason, record)
+    if _withdrawn_later(state, policy, purpose.id, channel, record.occurred_at):
+        return ConsentResult(False, Reason.CONSENT_WITHDRAWN, record)
+    return _check_record(state, policy, purpose, record, t)
+
+
+def _check_record(
+    state: PersonState, policy: Policy, purpose: Purpose, record: ConsentRecorded, t: datetime
+) -> ConsentResult:
+    rules = policy.rules
+    if not (record.capture_source and record.capture_method and record.notice_version):
+        return ConsentResult(False, Reason.CONSENT_UNPROVABLE, record)
+    if record.capture_method in INVALID_METHODS:
+        return ConsentResult(False, Reason.CONSENT_INVALID_METHOD, record)
+    if record.effective_from is not None and t < record.effective_from:
+        return ConsentResult(False, Reason.CONSENT_NOT_YET_EFFECTIVE, record)
+    if record.effective_to is not None and t >= record.effective_to:
+        return ConsentResult(False, Reason.CONSENT_EXPIRED, record)
+    person = state.person
+    if person is not None and record.channel is not None:
+        doi_channels = by_jurisdiction(rules.require_double_opt_in, person.jurisdiction, frozenset())
+        if record.channel in doi_channels and (
+            record.double_opt_in_at is None or record.double_opt_in_at > t
+        ):
+            return ConsentResult(False, Reason.DOUBLE_OPT_IN_PENDING, record)
+    age_reason, flags = _age_check(state, policy, record)
+    if age_reason is not None:
+        return ConsentResult(False, age_reason, record)
+    valid_until, cause = record.effective_to, "EFFECTIVE_TO" if record.effective_to else None
+    months = decay_months(purpose, policy)
+    if months is not None:
+        horizon = add_months(decay_anchor(state, policy, record, t), months)
+        if t >= horizon:
+            return ConsentResult(False, Reason.CONSENT_DECAYED, record, horizon, "DECAY", flags)
+        if valid_until is None or horizon < valid_until:
+            valid_until, cause = horizon, "DECAY"
+    return ConsentResult(True, Reason.CONSENT_ACTIVE, record, valid_until, cause, flags)
