@@ -18,8 +18,15 @@ from schemas.person import Person
 from schemas.policy import Policy
 from schemas.state import PersonState, consent_key
 
-_BLOCKING = frozenset({Reason.ERASED, Reason.RESTRICTED, Reason.DM_OBJECTION, Reason.SUPPRESSED,
-                       Reason.CHANNEL_OPT_OUT})  # fmt: skip
+_BLOCKING = frozenset(
+    {
+        Reason.ERASED,
+        Reason.RESTRICTED,
+        Reason.DM_OBJECTION,
+        Reason.SUPPRESSED,
+        Reason.CHANNEL_OPT_OUT,
+    }
+)
 
 
 def _expiry_alerts(
@@ -49,9 +56,17 @@ def _expiry_alerts(
                 kind = AlertType.CONSENT_EXPIRING if lead else AlertType.CONSENT_EXPIRED
                 key = f"{kind}:{person.individual_id}:{purpose_id}:{channel}:{horizon.isoformat()}"
                 key += f":{lead}" if lead else ""
-                yield Alert(alert_key=key, type=kind, individual_id=person.individual_id,
-                            due_at=due, purpose_id=purpose_id, channel=channel, horizon=horizon,
-                            cause=result.cause, lead_days=lead or None)  # fmt: skip
+                yield Alert(
+                    alert_key=key,
+                    type=kind,
+                    individual_id=person.individual_id,
+                    due_at=due,
+                    purpose_id=purpose_id,
+                    channel=channel,
+                    horizon=horizon,
+                    cause=result.cause,
+                    lead_days=lead or None,
+                )
 
 
 def _reconfirmation_alerts(
@@ -68,9 +83,14 @@ def _reconfirmation_alerts(
         parental = [r for r in history if r.actor is Actor.PARENT and r.occurred_at <= due]
         if parental and parental[-1].status is ConsentStatus.OPT_IN:
             purpose_id, _, channel = key.partition("|")
-            yield Alert(alert_key=f"RECONFIRMATION_DUE:{person.individual_id}:{key}",
-                        type=AlertType.RECONFIRMATION_DUE, individual_id=person.individual_id,
-                        due_at=due, purpose_id=purpose_id, channel=channel or None)  # fmt: skip
+            yield Alert(
+                alert_key=f"RECONFIRMATION_DUE:{person.individual_id}:{key}",
+                type=AlertType.RECONFIRMATION_DUE,
+                individual_id=person.individual_id,
+                due_at=due,
+                purpose_id=purpose_id,
+                channel=channel or None,
+            )
 
 
 def _erasure_alerts(
@@ -87,9 +107,13 @@ def _erasure_alerts(
         for kind, at in ((AlertType.ERASURE_DEADLINE, warn), (AlertType.ERASURE_OVERDUE, overdue)):
             done = case.executed_at is not None and case.executed_at <= max(at, start)
             if not done and at < end and (at >= start or kind is AlertType.ERASURE_OVERDUE):
-                yield Alert(alert_key=f"{kind}:{person.individual_id}:{case.request_id}",
-                            type=kind, individual_id=person.individual_id, due_at=at,
-                            request_id=case.request_id)  # fmt: skip
+                yield Alert(
+                    alert_key=f"{kind}:{person.individual_id}:{case.request_id}",
+                    type=kind,
+                    individual_id=person.individual_id,
+                    due_at=at,
+                    request_id=case.request_id,
+                )
 
 
 def _optional_alerts(
@@ -100,16 +124,29 @@ def _optional_alerts(
     if "CONTRACT_ENDING" in enabled:
         for contract in person.contracts:
             if contract.end is not None and start <= contract.end - lead < end:
-                yield Alert(alert_key=f"CONTRACT_ENDING:{person.individual_id}:{contract.id}",
-                            type=AlertType.CONTRACT_ENDING, individual_id=person.individual_id,
-                            due_at=contract.end - lead, horizon=contract.end)  # fmt: skip
+                yield Alert(
+                    alert_key=f"CONTRACT_ENDING:{person.individual_id}:{contract.id}",
+                    type=AlertType.CONTRACT_ENDING,
+                    individual_id=person.individual_id,
+                    due_at=contract.end - lead,
+                    horizon=contract.end,
+                )
     if "LIA_REVIEW_DUE" in enabled:
         for purpose in policy.purposes.values():
             review = purpose.lia_review_date
-            if purpose.basis is Basis.LEGITIMATE_INTERESTS and review and start <= review - lead < end:
-                yield Alert(alert_key=f"LIA_REVIEW_DUE:{person.individual_id}:{purpose.id}",
-                            type=AlertType.LIA_REVIEW_DUE, individual_id=person.individual_id,
-                            due_at=review - lead, purpose_id=purpose.id, horizon=review)  # fmt: skip
+            if (
+                purpose.basis is Basis.LEGITIMATE_INTERESTS
+                and review
+                and start <= review - lead < end
+            ):
+                yield Alert(
+                    alert_key=f"LIA_REVIEW_DUE:{person.individual_id}:{purpose.id}",
+                    type=AlertType.LIA_REVIEW_DUE,
+                    individual_id=person.individual_id,
+                    due_at=review - lead,
+                    purpose_id=purpose.id,
+                    horizon=review,
+                )
     if "SOFT_OPT_IN_ENDING" in enabled:
         for purpose_id in policy.purposes:
             for channel in channels_for(policy, purpose_id):
@@ -118,9 +155,13 @@ def _optional_alerts(
                 if decision.reason is Reason.SOFT_OPT_IN and until and start <= until - lead < end:
                     yield Alert(
                         alert_key=f"SOFT_OPT_IN_ENDING:{person.individual_id}:{purpose_id}:{channel}:{until.isoformat()}",
-                        type=AlertType.SOFT_OPT_IN_ENDING, individual_id=person.individual_id,
-                        due_at=until - lead, purpose_id=purpose_id, channel=channel, horizon=until,
-                    )  # fmt: skip
+                        type=AlertType.SOFT_OPT_IN_ENDING,
+                        individual_id=person.individual_id,
+                        due_at=until - lead,
+                        purpose_id=purpose_id,
+                        channel=channel,
+                        horizon=until,
+                    )
 
 
 def alerts_due(state: PersonState, policy: Policy, start: datetime, end: datetime) -> list[Alert]:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from handlers.calendar import add_months
-from handlers.retention import retention_end
 from handlers.consent import ConsentResult, consent_active
 from handlers.context import Ctx
+from handlers.retention import retention_end
 from schemas.codes import Reason
 from schemas.enums import (
     Basis,

@@ -1,4 +1,4 @@
-"""R12–R16 and R15: the ePrivacy channel rules for MARKETING purposes (§3.7 rows T9–T23)."""
+"""R12-R16 and R15: the ePrivacy channel rules for MARKETING purposes (§3.7 rows T9-T23)."""
 
 from __future__ import annotations
 
@@ -144,7 +144,9 @@ def _live_call(ctx: Ctx, consent: ConsentResult) -> Outcome:
 
 
 def _live_call_li(ctx: Ctx, contract_exception: bool) -> Outcome:
-    regime = by_jurisdiction(ctx.policy.rules.live_call_regime, ctx.jurisdiction, LiveCallRegime.OPT_IN)
+    regime = by_jurisdiction(
+        ctx.policy.rules.live_call_regime, ctx.jurisdiction, LiveCallRegime.OPT_IN
+    )
     if ctx.jurisdiction == "FR" and fr_opt_in_regime(ctx):
         regime = LiveCallRegime.OPT_IN_WITH_CONTRACT_EXCEPTION
     corporate_fr = ctx.jurisdiction == "FR" and not fr_consumer(ctx)

@@ -114,7 +114,10 @@ def _age_check(
     person = state.person
     if person is None:
         return None, ()
-    if rules.apply_age_rule_to is AgeRuleScope.ISS_ONLY and not record.via_information_society_service:
+    if (
+        rules.apply_age_rule_to is AgeRuleScope.ISS_ONLY
+        and not record.via_information_society_service
+    ):
         return None, ()
     if person.birth_date is None:
         if rules.age_unknown_policy is AgeUnknownPolicy.BLOCK:
@@ -135,9 +138,7 @@ def consent_active(
     history = state.consents.get(consent_key(purpose.id, channel), ())
     record = latest_at(history, t)
     if record is None or record.status is not ConsentStatus.OPT_IN:
-        had_opt_in = any(
-            r.status is ConsentStatus.OPT_IN and r.occurred_at <= t for r in history
-        )
+        had_opt_in = any(r.status is ConsentStatus.OPT_IN and r.occurred_at <= t for r in history)
         withdrawn = record is not None and record.status is ConsentStatus.OPT_OUT and had_opt_in
         reason = Reason.CONSENT_WITHDRAWN if withdrawn else Reason.CONSENT_NOT_OPT_IN
         return ConsentResult(False, reason, record)
@@ -160,7 +161,9 @@ def _check_record(
         return ConsentResult(False, Reason.CONSENT_EXPIRED, record)
     person = state.person
     if person is not None and record.channel is not None:
-        doi_channels = by_jurisdiction(rules.require_double_opt_in, person.jurisdiction, frozenset())
+        doi_channels = by_jurisdiction(
+            rules.require_double_opt_in, person.jurisdiction, frozenset()
+        )
         if record.channel in doi_channels and (
             record.double_opt_in_at is None or record.double_opt_in_at > t
         ):

@@ -44,15 +44,22 @@ def deadlines(
     if local_date(case.extension_notice_at, tz) > due:
         return start, due, False, True
     months = 1 + rules.erasure_extension_months
-    return start, roll_to_working_day(add_months_date(start, months), jurisdiction, extra), True, False
+    return (
+        start,
+        roll_to_working_day(add_months_date(start, months), jurisdiction, extra),
+        True,
+        False,
+    )
 
 
 def all_categories(policy: Policy, person: Person) -> list[str]:
     found: dict[str, None] = dict.fromkeys(sorted(policy.rules.erase_always_categories))
     for purpose in policy.purposes.values():
         found.update(dict.fromkeys(purpose.data_categories))
-    for table in (policy.rules.retention.get(person.jurisdiction, {}),
-                  policy.rules.retention.get("*", {})):  # fmt: skip
+    for table in (
+        policy.rules.retention.get(person.jurisdiction, {}),
+        policy.rules.retention.get("*", {}),
+    ):
         found.update(dict.fromkeys(table))
     return list(found)
 
@@ -64,41 +71,61 @@ def decide_category(
     for hold in state.holds.values():
         event = hold.set_event
         released = hold.released_at is not None and hold.released_at <= at
-        if event.occurred_at <= at and not released and category in event.categories:
-            if event.until is None or at < event.until:
-                return CategoryDecision(category=category, decision=RETAIN,
-                                        ground="Art. 17(3)(e) legal claims",
-                                        legal_ref=event.claim_ref, retain_until=event.until)  # fmt: skip
+        active = event.occurred_at <= at and not released
+        if active and category in event.categories and (event.until is None or at < event.until):
+            return CategoryDecision(
+                category=category,
+                decision=RETAIN,
+                ground="Art. 17(3)(e) legal claims",
+                legal_ref=event.claim_ref,
+                retain_until=event.until,
+            )
     if category in rules.erase_always_categories:
         return CategoryDecision(category=category, decision=ERASE, ground="Art. 17(1)")
     rule = rules.retention.get(person.jurisdiction, {}).get(category) or rules.retention.get(
         "*", {}
     ).get(category)
     if rule is not None:
-        uses = [r.occurred_at for h in state.consents.values() for r in h
-                if r.status is ConsentStatus.OPT_IN]  # fmt: skip
+        uses = [
+            r.occurred_at
+            for h in state.consents.values()
+            for r in h
+            if r.status is ConsentStatus.OPT_IN
+        ]
         applies, until = retention_end(rule, person, uses)
         if applies and (until is None or at < until):
-            return CategoryDecision(category=category, decision=RETAIN,
-                                    ground="Art. 17(3)(b) legal obligation",
-                                    legal_ref=rules.legal_retention_categories.get(category),
-                                    retain_until=until)  # fmt: skip
+            return CategoryDecision(
+                category=category,
+                decision=RETAIN,
+                ground="Art. 17(3)(b) legal obligation",
+                legal_ref=rules.legal_retention_categories.get(category),
+                retain_until=until,
+            )
     grace = timedelta(days=rules.contract_grace_days)
     for purpose in policy.purposes.values():
         if purpose.basis is not Basis.CONTRACT or category not in purpose.data_categories:
             continue
         for contract in person.contracts:
             family_ok = purpose.product_family in (None, contract.product_family)
-            if family_ok and contract.start <= at and (contract.end is None or at < contract.end + grace):
+            if (
+                family_ok
+                and contract.start <= at
+                and (contract.end is None or at < contract.end + grace)
+            ):
                 until = None if contract.end is None else contract.end + grace
-                return CategoryDecision(category=category, decision=RETAIN,
-                                        ground=f"Still necessary for contract {contract.id}",
-                                        legal_ref="Art. 6(1)(b); Art. 17(1)(a) not met",
-                                        retain_until=until)  # fmt: skip
+                return CategoryDecision(
+                    category=category,
+                    decision=RETAIN,
+                    ground=f"Still necessary for contract {contract.id}",
+                    legal_ref="Art. 6(1)(b); Art. 17(1)(a) not met",
+                    retain_until=until,
+                )
     return CategoryDecision(category=category, decision=ERASE, ground="Art. 17(1)")
 
 
-def suppression_plan(person: Person, hash_key: bytes | None) -> tuple[SuppressionPlan | None, str | None]:
+def suppression_plan(
+    person: Person, hash_key: bytes | None
+) -> tuple[SuppressionPlan | None, str | None]:
     if hash_key is None:
         return None, "no hashing key configured: suppression hashes not computed"
     hashes = sorted(
@@ -106,8 +133,9 @@ def suppression_plan(person: Person, hash_key: bytes | None) -> tuple[Suppressio
         for cp in person.contact_points
         if cp.value
     )
-    return SuppressionPlan(scope=SuppressionScope.DM_ALL, identifier_hashes=tuple(hashes),
-                           reason="ERASURE"), None  # fmt: skip
+    return SuppressionPlan(
+        scope=SuppressionScope.DM_ALL, identifier_hashes=tuple(hashes), reason="ERASURE"
+    ), None
 
 
 def plan_erasure(
@@ -120,8 +148,9 @@ def plan_erasure(
     start, due, extended, rejected = deadlines(case, policy, person)
     executed = case.executed_at is not None and case.executed_at <= at
     status = "EXECUTED" if executed else ("AWAITING_IDENTITY" if start is None else "OPEN")
-    categories = tuple(decide_category(state, policy, person, c, at)
-                       for c in all_categories(policy, person))  # fmt: skip
+    categories = tuple(
+        decide_category(state, policy, person, c, at) for c in all_categories(policy, person)
+    )
     suppression, warning = suppression_plan(person, hash_key)
     marketing = tuple(p.id for p in policy.purposes.values() if p.category is Category.MARKETING)
     return ErasurePlan(

@@ -1,7 +1,7 @@
 """evaluate(person state, purpose, channel | None, t) → Decision, in the §7.0 order.
 
 R1 → R2 → R4 → R4b → R3 → R9 → R5 → basis validity (R6/R7/R8/R10) → channel rules for
-MARKETING (R12–R16, rows T9–T23, R15 as T21). The first failing rule gives the reason; when all
+MARKETING (R12-R16, rows T9-T23, R15 as T21). The first failing rule gives the reason; when all
 pass, the reason is the granting rule's code.
 """
 
@@ -23,7 +23,7 @@ from handlers.guards import (
     special_category,
 )
 from schemas.codes import Reason
-from schemas.enums import Category, Channel
+from schemas.enums import Basis, Category, Channel
 from schemas.errors import InvalidInputError
 from schemas.outputs import Decision
 from schemas.policy import Policy
@@ -64,37 +64,68 @@ def evaluate(
     basis = effective_basis(state, policy, purpose_id, t)
     ctx = Ctx(state, policy, purpose, channel, t, state.person, basis, [] if explain else None)
 
-    def decide(permitted: bool, reason: Reason, rule: str, row: str | None = None,
-               eff_basis: object = basis, valid_until: datetime | None = None) -> Decision:  # fmt: skip
-        return Decision(
-            purpose_id=purpose_id,
-            channel=channel,
-            at=t,
-            permitted=permitted,
-            reason=reason,
-            rule=rule,
-            row=row,
-            effective_basis=eff_basis if permitted else basis,  # type: ignore[arg-type]
-            secondary_reasons=tuple(dict.fromkeys(ctx.flags)),
-            valid_until=valid_until if permitted else None,
-            trace=tuple(ctx.trace) if ctx.trace is not None else None,
+    def refuse(reason: Reason, rule: str, row: str | None = None) -> Decision:
+        return _decision(
+            ctx, permitted=False, reason=reason, rule=rule, row=row, basis=basis, valid_until=None
         )
 
     for rule, guard in _GUARDS:
         reason = guard(ctx)
         if reason is not None:
-            return decide(False, reason, rule)
+            return refuse(reason, rule)
     result = basis_valid(ctx)
     basis_rule = _BASIS_RULE[basis.value]
     if result.reason is not None:
-        return decide(False, result.reason, basis_rule)
+        return refuse(result.reason, basis_rule)
     if purpose.category is Category.MARKETING and channel is not None:
         outcome = marketing_channel(ctx, result.consent)
         rule = "R15" if outcome.row == "T21" else ("R6" if outcome.row == "T7" else "R12")
-        return decide(outcome.permitted, outcome.reason, rule, outcome.row, outcome.basis,
-                      outcome.valid_until)  # fmt: skip
+        if not outcome.permitted:
+            return refuse(outcome.reason, rule, outcome.row)
+        return _decision(
+            ctx,
+            permitted=True,
+            reason=outcome.reason,
+            rule=rule,
+            row=outcome.row,
+            basis=outcome.basis,
+            valid_until=outcome.valid_until,
+        )
     row = "T24" if purpose.category is Category.NON_MARKETING else None
-    return decide(True, GRANT_REASON[basis], basis_rule, row, basis, result.valid_until)
+    return _decision(
+        ctx,
+        permitted=True,
+        reason=GRANT_REASON[basis],
+        rule=basis_rule,
+        row=row,
+        basis=basis,
+        valid_until=result.valid_until,
+    )
+
+
+def _decision(
+    ctx: Ctx,
+    *,
+    permitted: bool,
+    reason: Reason,
+    rule: str,
+    row: str | None,
+    basis: Basis,
+    valid_until: datetime | None,
+) -> Decision:
+    return Decision(
+        purpose_id=ctx.purpose.id,
+        channel=ctx.channel,
+        at=ctx.t,
+        permitted=permitted,
+        reason=reason,
+        rule=rule,
+        row=row,
+        effective_basis=basis,
+        secondary_reasons=tuple(dict.fromkeys(ctx.flags)),
+        valid_until=valid_until,
+        trace=tuple(ctx.trace) if ctx.trace is not None else None,
+    )
 
 
 def channels_for(policy: Policy, purpose_id: str) -> tuple[Channel, ...]:
@@ -110,10 +141,10 @@ def evaluate_matrix(
     *,
     explain: bool = False,
 ) -> list[Decision]:
-    """Every (purpose, channel) cell asked, by default every purpose × its channels."""
+    """Every (purpose, channel) cell asked, by default every purpose x its channels."""
     wanted = tuple(channels) if channels is not None else None
-    decisions = []
-    for purpose_id in purpose_ids if purpose_ids is not None else policy.purposes:
-        for channel in wanted if wanted is not None else channels_for(policy, purpose_id):
-            decisions.append(evaluate(state, policy, purpose_id, channel, t, explain=explain))
-    return decisions
+    return [
+        evaluate(state, policy, purpose_id, channel, t, explain=explain)
+        for purpose_id in (purpose_ids if purpose_ids is not None else policy.purposes)
+        for channel in (wanted if wanted is not None else channels_for(policy, purpose_id))
+    ]

@@ -45,8 +45,15 @@ def decide(
         effects.append(CommandRejected(event.event_id, reason, detail))
         entries = [(audit_type, {"new_state": {"rejected": reason.value, "detail": detail}})]
     for audit_type, fields in entries:
-        audit = make_audit(prev_hash=head, sequence=count, person_ref=person_ref, event=event,
-                           event_type=audit_type, recorded_at=now, **fields)  # fmt: skip
+        audit = make_audit(
+            prev_hash=head,
+            sequence=count,
+            person_ref=person_ref,
+            event=event,
+            event_type=audit_type,
+            recorded_at=now,
+            **fields,
+        )
         effects.append(AuditRecorded(audit))
         head, count = audit.hash, count + 1
     if step.cells is not None and step.rejection is None:
@@ -76,4 +83,3 @@ def fold_all(
         state, produced = decide(state, event, now=now, config=config)
         effects.extend(produced)
     return state, effects
-

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bisect import insort
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from handlers.consent import latest_at, record_order
@@ -57,12 +57,23 @@ def _below(policy: Policy, purpose_id: str | None) -> frozenset[str] | None:
 
 
 def _cells(policy: Policy, purpose_id: str | None, channel: Channel | None) -> CellsAffected:
-    return CellsAffected(_below(policy, purpose_id), None if channel is None else frozenset({channel}))
+    return CellsAffected(
+        _below(policy, purpose_id), None if channel is None else frozenset({channel})
+    )
 
 
 def _evidence(e: ConsentRecorded) -> dict[str, Any]:
-    fields = ("capture_source", "capture_method", "notice_version", "actor", "agent_id",
-              "parental_verification_ref", "evidence_ref", "double_opt_in_at", "explicit")  # fmt: skip
+    fields = (
+        "capture_source",
+        "capture_method",
+        "notice_version",
+        "actor",
+        "agent_id",
+        "parental_verification_ref",
+        "evidence_ref",
+        "double_opt_in_at",
+        "explicit",
+    )
     return e.model_dump(mode="json", include=set(fields), exclude_none=True)
 
 
@@ -71,19 +82,30 @@ def consent_recorded(state: PersonState, e: ConsentRecorded, policy: Policy) -> 
     history = list(state.consents.get(key, ()))
     before = latest_at(tuple(history), e.occurred_at)
     insort(history, e, key=record_order)
-    audit_type = {ConsentStatus.OPT_IN: AuditType.CONSENT_GIVEN,
-                  ConsentStatus.OPT_OUT: AuditType.CONSENT_WITHDRAWN}.get(  # fmt: skip
-        e.status, AuditType.CONSENT_RECORDED
+    audit_type = {
+        ConsentStatus.OPT_IN: AuditType.CONSENT_GIVEN,
+        ConsentStatus.OPT_OUT: AuditType.CONSENT_WITHDRAWN,
+    }.get(e.status, AuditType.CONSENT_RECORDED)
+    window = {
+        "status": e.status.value,
+        "effective_from": e.effective_from,
+        "effective_to": e.effective_to,
+    }
+    audit = {
+        "purpose_id": e.purpose_id,
+        "channel": e.channel,
+        "lawful_basis": Basis.CONSENT,
+        "previous_state": {"status": before.status.value} if before else None,
+        "new_state": {
+            k: (v if isinstance(v, str) or v is None else v.isoformat()) for k, v in window.items()
+        },
+        "evidence": _evidence(e),
+    }
+    return Step(
+        {"consents": {**state.consents, key: tuple(history)}},
+        [(audit_type, audit)],
+        cells=_cells(policy, e.purpose_id, e.channel),
     )
-    window = {"status": e.status.value, "effective_from": e.effective_from,
-              "effective_to": e.effective_to}  # fmt: skip
-    audit = {"purpose_id": e.purpose_id, "channel": e.channel, "lawful_basis": Basis.CONSENT,
-             "previous_state": {"status": before.status.value} if before else None,
-             "new_state": {k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                           for k, v in window.items()},
-             "evidence": _evidence(e)}  # fmt: skip
-    return Step({"consents": {**state.consents, key: tuple(history)}},
-                [(audit_type, audit)], cells=_cells(policy, e.purpose_id, e.channel))  # fmt: skip
 
 
 def doi_confirmed(state: PersonState, e: DoubleOptInConfirmed, policy: Policy) -> Step:
@@ -95,72 +117,121 @@ def doi_confirmed(state: PersonState, e: DoubleOptInConfirmed, policy: Policy) -
             if record.double_opt_in_at is not None:
                 break
             history[index] = record.model_copy(update={"double_opt_in_at": e.occurred_at})
-            audit = {"purpose_id": e.purpose_id, "channel": e.channel,
-                     "new_state": {"double_opt_in_at": e.occurred_at.isoformat()}}  # fmt: skip
-            return Step({"consents": {**state.consents, key: tuple(history)}},
-                        [(AuditType.DOI_CONFIRMED, audit)],
-                        cells=_cells(policy, e.purpose_id, e.channel))  # fmt: skip
+            audit = {
+                "purpose_id": e.purpose_id,
+                "channel": e.channel,
+                "new_state": {"double_opt_in_at": e.occurred_at.isoformat()},
+            }
+            return Step(
+                {"consents": {**state.consents, key: tuple(history)}},
+                [(AuditType.DOI_CONFIRMED, audit)],
+                cells=_cells(policy, e.purpose_id, e.channel),
+            )
     return rejected(Rejection.CONSENT_UNKNOWN, "no unconfirmed opt-in before this confirmation")
 
 
 def reconfirmed(state: PersonState, e: ConsentReconfirmed, policy: Policy) -> Step:
-    return Step({"reconfirmations": (*state.reconfirmations, e)},
-                [(AuditType.CONSENT_RECONFIRMED, {"purpose_id": e.purpose_id, "channel": e.channel})],
-                cells=_cells(policy, e.purpose_id, e.channel))  # fmt: skip
+    return Step(
+        {"reconfirmations": (*state.reconfirmations, e)},
+        [(AuditType.CONSENT_RECONFIRMED, {"purpose_id": e.purpose_id, "channel": e.channel})],
+        cells=_cells(policy, e.purpose_id, e.channel),
+    )
 
 
 def engagement(state: PersonState, e: EngagementRecorded, policy: Policy) -> Step:
     qualifying = e.engagement in policy.rules.qualifying_engagement_events
-    audit = {"purpose_id": e.purpose_id, "channel": e.channel,
-             "new_state": {"engagement": e.engagement.value, "qualifying": qualifying}}  # fmt: skip
-    return Step({"engagements": (*state.engagements, e)}, [(AuditType.ENGAGEMENT_RECORDED, audit)],
-                cells=_cells(policy, e.purpose_id, e.channel) if qualifying else None)  # fmt: skip
+    audit = {
+        "purpose_id": e.purpose_id,
+        "channel": e.channel,
+        "new_state": {"engagement": e.engagement.value, "qualifying": qualifying},
+    }
+    return Step(
+        {"engagements": (*state.engagements, e)},
+        [(AuditType.ENGAGEMENT_RECORDED, audit)],
+        cells=_cells(policy, e.purpose_id, e.channel) if qualifying else None,
+    )
 
 
 def channel_opt_out(state: PersonState, e: ChannelOptedOut, policy: Policy) -> Step:
-    audits = [(AuditType.CHANNEL_OPT_OUT, {"channel": e.channel, "purpose_id": e.purpose_id,
-                                           "new_state": {"method": e.method.value}}),
-              (AuditType.SUPPRESSION_ADDED, {"channel": e.channel,
-                                             "new_state": {"scope": e.channel.value}})]  # fmt: skip
-    return Step({"channel_opt_outs": (*state.channel_opt_outs, e)}, audits,
-                cells=CellsAffected(None, frozenset({e.channel})))  # fmt: skip
+    audits: list[tuple[AuditType, dict[str, Any]]] = [
+        (
+            AuditType.CHANNEL_OPT_OUT,
+            {
+                "channel": e.channel,
+                "purpose_id": e.purpose_id,
+                "new_state": {"method": e.method.value},
+            },
+        ),
+        (
+            AuditType.SUPPRESSION_ADDED,
+            {"channel": e.channel, "new_state": {"scope": e.channel.value}},
+        ),
+    ]
+    return Step(
+        {"channel_opt_outs": (*state.channel_opt_outs, e)},
+        audits,
+        cells=CellsAffected(None, frozenset({e.channel})),
+    )
 
 
 def dm_objection(state: PersonState, e: MarketingObjection, policy: Policy) -> Step:
-    audits = [(AuditType.OBJECTION_RAISED, {"purpose_id": e.purpose_id,
-                                            "new_state": {"article": "21(2)"}}),
-              (AuditType.SUPPRESSION_ADDED, {"new_state": {"scope": "DM_ALL"}})]  # fmt: skip
-    return Step({"dm_objections": (*state.dm_objections, e)}, audits,
-                cells=_cells(policy, e.purpose_id, None))  # fmt: skip
+    audits: list[tuple[AuditType, dict[str, Any]]] = [
+        (
+            AuditType.OBJECTION_RAISED,
+            {"purpose_id": e.purpose_id, "new_state": {"article": "21(2)"}},
+        ),
+        (AuditType.SUPPRESSION_ADDED, {"new_state": {"scope": "DM_ALL"}}),
+    ]
+    return Step(
+        {"dm_objections": (*state.dm_objections, e)},
+        audits,
+        cells=_cells(policy, e.purpose_id, None),
+    )
 
 
 def objection(state: PersonState, e: ProcessingObjection, policy: Policy) -> Step:
     if e.status is ObjectionStatus.REJECTED_COMPELLING_GROUNDS and not e.reference:
         return rejected(Rejection.OBJECTION_REF_MISSING, "compelling grounds need a reference")
     history = state.objections.get(e.objection_id, ())
-    audit_type = (AuditType.OBJECTION_RAISED if e.status is ObjectionStatus.PENDING
-                  else AuditType.OBJECTION_RESOLVED)  # fmt: skip
-    audit = {"purpose_id": e.purpose_id, "legal_ref": e.reference,
-             "previous_state": {"status": history[-1].status.value} if history else None,
-             "new_state": {"status": e.status.value, "article": "21(1)"}}  # fmt: skip
-    return Step({"objections": {**state.objections, e.objection_id: (*history, e)}},
-                [(audit_type, audit)], cells=_cells(policy, e.purpose_id, None))  # fmt: skip
+    audit_type = (
+        AuditType.OBJECTION_RAISED
+        if e.status is ObjectionStatus.PENDING
+        else AuditType.OBJECTION_RESOLVED
+    )
+    audit = {
+        "purpose_id": e.purpose_id,
+        "legal_ref": e.reference,
+        "previous_state": {"status": history[-1].status.value} if history else None,
+        "new_state": {"status": e.status.value, "article": "21(1)"},
+    }
+    return Step(
+        {"objections": {**state.objections, e.objection_id: (*history, e)}},
+        [(audit_type, audit)],
+        cells=_cells(policy, e.purpose_id, None),
+    )
 
 
 def restriction_set(state: PersonState, e: RestrictionSet, policy: Policy) -> Step:
-    audit = {"purpose_id": e.purpose_id, "new_state": {"scope": e.purpose_id or "PERSON",
-                                                       "ground": e.ground}}  # fmt: skip
-    return Step({"restrictions": {**state.restrictions, e.restriction_id: Restriction(e)}},
-                [(AuditType.RESTRICTION_SET, audit)], cells=_cells(policy, e.purpose_id, None))  # fmt: skip
+    audit = {
+        "purpose_id": e.purpose_id,
+        "new_state": {"scope": e.purpose_id or "PERSON", "ground": e.ground},
+    }
+    return Step(
+        {"restrictions": {**state.restrictions, e.restriction_id: Restriction(e)}},
+        [(AuditType.RESTRICTION_SET, audit)],
+        cells=_cells(policy, e.purpose_id, None),
+    )
 
 
 def restriction_notified(state: PersonState, e: RestrictionLiftNotified, policy: Policy) -> Step:
     current = state.restrictions.get(e.restriction_id)
     if current is None:
         return rejected(Rejection.RESTRICTION_UNKNOWN, f"no restriction {e.restriction_id}")
-    updated = replace_restriction(current, lift_notified_at=e.occurred_at)
-    return Step({"restrictions": {**state.restrictions, e.restriction_id: updated}},
-                [(AuditType.RESTRICTION_LIFT_NOTIFIED, {"new_state": {"notified": True}})])  # fmt: skip
+    updated = replace(current, lift_notified_at=e.occurred_at)
+    return Step(
+        {"restrictions": {**state.restrictions, e.restriction_id: updated}},
+        [(AuditType.RESTRICTION_LIFT_NOTIFIED, {"new_state": {"notified": True}})],
+    )
 
 
 def restriction_lifted(state: PersonState, e: RestrictionLifted, policy: Policy) -> Step:
@@ -169,46 +240,62 @@ def restriction_lifted(state: PersonState, e: RestrictionLifted, policy: Policy)
         return rejected(Rejection.RESTRICTION_UNKNOWN, f"no restriction {e.restriction_id}")
     notified = current.lift_notified_at
     if notified is None or notified > e.occurred_at:
-        return rejected(Rejection.RESTRICTION_LIFT_NOT_NOTIFIED,
-                        "Art. 18(3): the person must be told before the lift",
-                        AuditType.RESTRICTION_LIFT_REJECTED)  # fmt: skip
-    updated = replace_restriction(current, lifted_at=e.occurred_at)
-    return Step({"restrictions": {**state.restrictions, e.restriction_id: updated}},
-                [(AuditType.RESTRICTION_LIFTED, {"new_state": {"lifted": True}})],
-                cells=_cells(policy, current.set_event.purpose_id, None))  # fmt: skip
-
-
-def replace_restriction(current: Restriction, **changes: Any) -> Restriction:
-    return Restriction(**{"set_event": current.set_event, "lift_notified_at": current.lift_notified_at,
-                          "lifted_at": current.lifted_at, **changes})  # fmt: skip
+        return rejected(
+            Rejection.RESTRICTION_LIFT_NOT_NOTIFIED,
+            "Art. 18(3): the person must be told before the lift",
+            AuditType.RESTRICTION_LIFT_REJECTED,
+        )
+    updated = replace(current, lifted_at=e.occurred_at)
+    return Step(
+        {"restrictions": {**state.restrictions, e.restriction_id: updated}},
+        [(AuditType.RESTRICTION_LIFTED, {"new_state": {"lifted": True}})],
+        cells=_cells(policy, current.set_event.purpose_id, None),
+    )
 
 
 def dnc(state: PersonState, e: DncListed | DncRemoved, policy: Policy) -> Step:
     listed = isinstance(e, DncListed)
-    audit = {"channel": Channel.PHONE_LIVE,
-             "new_state": {"register": e.dnc_register.value, "listed": listed}}  # fmt: skip
-    return Step({"dnc": (*state.dnc, e)}, [(AuditType.DNC_STATUS_CHANGED, audit)],
-                cells=CellsAffected(None, frozenset({Channel.PHONE_LIVE})))  # fmt: skip
+    audit = {
+        "channel": Channel.PHONE_LIVE,
+        "new_state": {"register": e.dnc_register.value, "listed": listed},
+    }
+    return Step(
+        {"dnc": (*state.dnc, e)},
+        [(AuditType.DNC_STATUS_CHANGED, audit)],
+        cells=CellsAffected(None, frozenset({Channel.PHONE_LIVE})),
+    )
 
 
 def call(state: PersonState, e: CallAttempted | InCallRefusal, policy: Policy) -> Step:
     refusal = isinstance(e, InCallRefusal)
     changes: dict[str, Any] = (
-        {"refusals": (*state.refusals, e)} if isinstance(e, InCallRefusal)
+        {"refusals": (*state.refusals, e)}
+        if isinstance(e, InCallRefusal)
         else {"calls": (*state.calls, e)}
-    )  # fmt: skip
-    audit = {"channel": Channel.PHONE_LIVE, "purpose_id": e.purpose_id,
-             "new_state": {"in_call_refusal": refusal}}  # fmt: skip
-    return Step(changes, [(AuditType.CALL_RECORDED, audit)],
-                cells=CellsAffected(None, frozenset({Channel.PHONE_LIVE})))  # fmt: skip
+    )
+    audit = {
+        "channel": Channel.PHONE_LIVE,
+        "purpose_id": e.purpose_id,
+        "new_state": {"in_call_refusal": refusal},
+    }
+    return Step(
+        changes,
+        [(AuditType.CALL_RECORDED, audit)],
+        cells=CellsAffected(None, frozenset({Channel.PHONE_LIVE})),
+    )
 
 
 def notice(state: PersonState, e: NoticeShown, policy: Policy) -> Step:
     history = state.notices.get(e.purpose_id, ())
-    audit = {"purpose_id": e.purpose_id,
-             "new_state": {"notice_version": e.notice_version, "art14": e.art14}}  # fmt: skip
-    return Step({"notices": {**state.notices, e.purpose_id: (*history, e)}},
-                [(AuditType.NOTICE_RECORDED, audit)], cells=_cells(policy, e.purpose_id, None))  # fmt: skip
+    audit = {
+        "purpose_id": e.purpose_id,
+        "new_state": {"notice_version": e.notice_version, "art14": e.art14},
+    }
+    return Step(
+        {"notices": {**state.notices, e.purpose_id: (*history, e)}},
+        [(AuditType.NOTICE_RECORDED, audit)],
+        cells=_cells(policy, e.purpose_id, None),
+    )
 
 
 def basis_change(state: PersonState, e: BasisChangeRequested, policy: Policy) -> Step:
@@ -217,10 +304,14 @@ def basis_change(state: PersonState, e: BasisChangeRequested, policy: Policy) ->
     for change in state.basis_changes.get(e.purpose_id, ()):
         current = change.basis
     if purpose.category is Category.MARKETING and e.new_basis not in (
-        Basis.CONSENT, Basis.LEGITIMATE_INTERESTS
-    ):  # fmt: skip
-        return rejected(Rejection.BASIS_NOT_ALLOWED_FOR_MARKETING, e.new_basis.value,
-                        AuditType.BASIS_CHANGE_REJECTED)  # fmt: skip
+        Basis.CONSENT,
+        Basis.LEGITIMATE_INTERESTS,
+    ):
+        return rejected(
+            Rejection.BASIS_NOT_ALLOWED_FOR_MARKETING,
+            e.new_basis.value,
+            AuditType.BASIS_CHANGE_REJECTED,
+        )
     withdrawn = any(
         r.status is ConsentStatus.OPT_OUT
         for key, history in state.consents.items()
@@ -228,30 +319,52 @@ def basis_change(state: PersonState, e: BasisChangeRequested, policy: Policy) ->
         for r in history
     )
     if current is Basis.CONSENT and withdrawn and not e.new_purpose_with_fresh_notice:
-        return rejected(Rejection.BASIS_SWAP_REJECTED,
-                        "consent was withdrawn: the purpose cannot move to another basis",
-                        AuditType.BASIS_CHANGE_REJECTED)  # fmt: skip
+        return rejected(
+            Rejection.BASIS_SWAP_REJECTED,
+            "consent was withdrawn: the purpose cannot move to another basis",
+            AuditType.BASIS_CHANGE_REJECTED,
+        )
     changes = (*state.basis_changes.get(e.purpose_id, ()), BasisChange(e.occurred_at, e.new_basis))
-    audit = {"purpose_id": e.purpose_id, "lawful_basis": e.new_basis,
-             "previous_state": {"basis": current.value},
-             "new_state": {"basis": e.new_basis.value}}  # fmt: skip
-    return Step({"basis_changes": {**state.basis_changes, e.purpose_id: changes}},
-                [(AuditType.BASIS_SET, audit)], cells=_cells(policy, e.purpose_id, None))  # fmt: skip
+    audit = {
+        "purpose_id": e.purpose_id,
+        "lawful_basis": e.new_basis,
+        "previous_state": {"basis": current.value},
+        "new_state": {"basis": e.new_basis.value},
+    }
+    return Step(
+        {"basis_changes": {**state.basis_changes, e.purpose_id: changes}},
+        [(AuditType.BASIS_SET, audit)],
+        cells=_cells(policy, e.purpose_id, None),
+    )
 
 
 def vital(state: PersonState, e: VitalInterestsInvoked, policy: Policy) -> Step:
     times = (*state.vital_interests.get(e.purpose_id, ()), e.occurred_at)
-    audit = {"purpose_id": e.purpose_id, "lawful_basis": Basis.VITAL_INTERESTS,
-             "evidence": {"invoked_by": e.invoked_by}, "legal_ref": e.reason_ref}  # fmt: skip
-    return Step({"vital_interests": {**state.vital_interests, e.purpose_id: times}},
-                [(AuditType.VITAL_INTERESTS_INVOKED, audit)],
-                cells=_cells(policy, e.purpose_id, None))  # fmt: skip
+    audit = {
+        "purpose_id": e.purpose_id,
+        "lawful_basis": Basis.VITAL_INTERESTS,
+        "evidence": {"invoked_by": e.invoked_by},
+        "legal_ref": e.reason_ref,
+    }
+    return Step(
+        {"vital_interests": {**state.vital_interests, e.purpose_id: times}},
+        [(AuditType.VITAL_INTERESTS_INVOKED, audit)],
+        cells=_cells(policy, e.purpose_id, None),
+    )
 
 
-def _case_step(state: PersonState, case: ErasureCase, audit_type: AuditType,
-               audit: dict[str, Any], cells: CellsAffected | None = None) -> Step:  # fmt: skip
-    return Step({"erasures": {**state.erasures, case.request_id: case}},
-                [(audit_type, {"legal_ref": case.request_id, **audit})], cells=cells)  # fmt: skip
+def _case_step(
+    state: PersonState,
+    case: ErasureCase,
+    audit_type: AuditType,
+    audit: dict[str, Any],
+    cells: CellsAffected | None = None,
+) -> Step:
+    return Step(
+        {"erasures": {**state.erasures, case.request_id: case}},
+        [(audit_type, {"legal_ref": case.request_id, **audit})],
+        cells=cells,
+    )
 
 
 def erasure_requested(state: PersonState, e: ErasureRequested, policy: Policy) -> Step:
@@ -275,33 +388,50 @@ def erasure_update(state: PersonState, e: BaseEvent, policy: Policy) -> Step:
         return _case_step(state, updated, AuditType.ERASURE_IDENTITY_RECEIVED, {})
     if isinstance(e, ErasureExtensionNotice):
         if case.extension_notice_at is not None:
-            return rejected(Rejection.ERASURE_ALREADY_EXTENDED, "one extension per request",
-                            AuditType.ERASURE_EXTENSION_REJECTED)  # fmt: skip
+            return rejected(
+                Rejection.ERASURE_ALREADY_EXTENDED,
+                "one extension per request",
+                AuditType.ERASURE_EXTENSION_REJECTED,
+            )
         candidate = replace(case, extension_notice_at=at, extension_reason=e.reason)
         _, due, extended, too_late = deadlines(candidate, policy, state.person)
         if too_late or not extended:
-            return rejected(Rejection.EXTENSION_TOO_LATE, f"notice after the due date {due}",
-                            AuditType.ERASURE_EXTENSION_REJECTED)  # fmt: skip
-        return _case_step(state, candidate, AuditType.ERASURE_EXTENDED,
-                          {"new_state": {"due": str(due)}})  # fmt: skip
+            return rejected(
+                Rejection.EXTENSION_TOO_LATE,
+                f"notice after the due date {due}",
+                AuditType.ERASURE_EXTENSION_REJECTED,
+            )
+        return _case_step(
+            state, candidate, AuditType.ERASURE_EXTENDED, {"new_state": {"due": str(due)}}
+        )
     assert isinstance(e, ErasureExecuted)  # noqa: S101 - HANDLERS routes only erasure events
     erased_set, retained = e.erased_categories, e.retained_categories
     if not erased_set and not retained:
-        decisions = [decide_category(state, policy, state.person, c, at)
-                     for c in all_categories(policy, state.person)]  # fmt: skip
+        decisions = [
+            decide_category(state, policy, state.person, c, at)
+            for c in all_categories(policy, state.person)
+        ]
         erased_set = tuple(d.category for d in decisions if d.decision == ERASE)
         retained = tuple(d.category for d in decisions if d.decision != ERASE)
-    updated = replace(case, executed_at=at, erased_categories=erased_set,
-                      retained_categories=retained)  # fmt: skip
-    return _case_step(state, updated, AuditType.ERASURE_EXECUTED,
-                      {"new_state": {"erased": list(erased_set), "retained": list(retained)}},
-                      ALL)  # fmt: skip
+    updated = replace(
+        case, executed_at=at, erased_categories=erased_set, retained_categories=retained
+    )
+    return _case_step(
+        state,
+        updated,
+        AuditType.ERASURE_EXECUTED,
+        {"new_state": {"erased": list(erased_set), "retained": list(retained)}},
+        ALL,
+    )
 
 
 def hold_set(state: PersonState, e: LegalHoldSet, policy: Policy) -> Step:
     audit = {"legal_ref": e.claim_ref, "new_state": {"categories": list(e.categories)}}
-    return Step({"holds": {**state.holds, e.hold_id: Hold(e)}}, [(AuditType.LEGAL_HOLD_SET, audit)],
-                cells=ALL)  # fmt: skip
+    return Step(
+        {"holds": {**state.holds, e.hold_id: Hold(e)}},
+        [(AuditType.LEGAL_HOLD_SET, audit)],
+        cells=ALL,
+    )
 
 
 def hold_released(state: PersonState, e: LegalHoldReleased, policy: Policy) -> Step:
@@ -309,28 +439,38 @@ def hold_released(state: PersonState, e: LegalHoldReleased, policy: Policy) -> S
     if current is None:
         return rejected(Rejection.HOLD_UNKNOWN, f"no legal hold {e.hold_id}")
     updated = Hold(current.set_event, e.occurred_at)
-    return Step({"holds": {**state.holds, e.hold_id: updated}},
-                [(AuditType.LEGAL_HOLD_RELEASED, {"legal_ref": current.set_event.claim_ref})],
-                cells=ALL)  # fmt: skip
+    return Step(
+        {"holds": {**state.holds, e.hold_id: updated}},
+        [(AuditType.LEGAL_HOLD_RELEASED, {"legal_ref": current.set_event.claim_ref})],
+        cells=ALL,
+    )
 
 
 def suppression(state: PersonState, e: SuppressionAdded, policy: Policy) -> Step:
     audit = {"new_state": {"scope": e.scope.value, "reason": e.reason}}
-    return Step({"suppressions": (*state.suppressions, e)}, [(AuditType.SUPPRESSION_ADDED, audit)],
-                cells=ALL)  # fmt: skip
+    return Step(
+        {"suppressions": (*state.suppressions, e)},
+        [(AuditType.SUPPRESSION_ADDED, audit)],
+        cells=ALL,
+    )
 
 
 def person_updated(state: PersonState, e: PersonUpdated, policy: Policy) -> Step:
     before = state.person.model_dump() if state.person else {}
     after = e.person.model_dump()
     changed = sorted(k for k in after if before.get(k) != after[k])  # names only, never values
-    return Step({"person": e.person}, [(AuditType.PERSON_UPDATED, {"new_state": {"changed": changed}})],
-                cells=ALL)  # fmt: skip
+    return Step(
+        {"person": e.person},
+        [(AuditType.PERSON_UPDATED, {"new_state": {"changed": changed}})],
+        cells=ALL,
+    )
 
 
 def alert_emitted(state: PersonState, e: AlertEmitted, policy: Policy) -> Step:
-    return Step({"emitted_alerts": state.emitted_alerts | {e.alert_key}},
-                [(AuditType.ALERT_EMITTED, {"new_state": {"alert_key": e.alert_key}})])  # fmt: skip
+    return Step(
+        {"emitted_alerts": state.emitted_alerts | {e.alert_key}},
+        [(AuditType.ALERT_EMITTED, {"new_state": {"alert_key": e.alert_key}})],
+    )
 
 
 Handler = Callable[[PersonState, Any, Policy], Step]

@@ -53,12 +53,10 @@ def _self_given(record: ConsentRecorded) -> bool:
 
 
 def _lifted_by_fresh_consent(ctx: Ctx, since: datetime) -> bool:
-    """A self-given consent for this purpose × channel after `since`, active under R6."""
+    """A self-given consent for this purpose x channel after `since`, active under R6."""
     if ctx.channel is None or not ctx.policy.rules.fresh_consent_lifts_suppression:
         return False
-    result: ConsentResult = consent_active(
-        ctx.state, ctx.policy, ctx.purpose, ctx.channel, ctx.t
-    )
+    result: ConsentResult = consent_active(ctx.state, ctx.policy, ctx.purpose, ctx.channel, ctx.t)
     record = result.record
     return (
         result.active

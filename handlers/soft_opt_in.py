@@ -65,9 +65,7 @@ def _similar(ctx: Ctx, sale_family: str) -> bool:
     family = ctx.purpose.product_family
     if family is None:
         return False
-    return family == sale_family or family in ctx.policy.rules.similar_products.get(
-        sale_family, ()
-    )
+    return family == sale_family or family in ctx.policy.rules.similar_products.get(sale_family, ())
 
 
 def soft_opt_in(ctx: Ctx, channel: Channel) -> SoftOptIn:

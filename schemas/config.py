@@ -35,9 +35,23 @@ def _years(n: int, trigger: RetentionTrigger) -> RetentionRule:
 class RulesConfig(Inbound):
     digital_consent_age: dict[str, int] = Field(
         default_factory=lambda: {
-            "*": 16, "UK": 13, "FR": 15, "DE": 16, "AT": 14, "IT": 14, "ES": 14, "BE": 13,
-            "DK": 13, "FI": 13, "SE": 13, "CZ": 15, "IE": 16, "NL": 16, "SK": 16, "HU": 16,
-        }  # fmt: skip
+            "*": 16,
+            "UK": 13,
+            "FR": 15,
+            "DE": 16,
+            "AT": 14,
+            "IT": 14,
+            "ES": 14,
+            "BE": 13,
+            "DK": 13,
+            "FI": 13,
+            "SE": 13,
+            "CZ": 15,
+            "IE": 16,
+            "NL": 16,
+            "SK": 16,
+            "HU": 16,
+        }
     )
     apply_age_rule_to: AgeRuleScope = AgeRuleScope.ALL_CONSENT
     age_unknown_policy: AgeUnknownPolicy = AgeUnknownPolicy.ALLOW_WITH_FLAG
@@ -124,9 +138,12 @@ class RulesConfig(Inbound):
     )
     timezones: dict[str, str] = Field(
         default_factory=lambda: {
-            "UK": "Europe/London", "FR": "Europe/Paris", "DE": "Europe/Berlin",
-            "IE": "Europe/Dublin", "*": "Europe/Brussels",
-        }  # fmt: skip
+            "UK": "Europe/London",
+            "FR": "Europe/Paris",
+            "DE": "Europe/Berlin",
+            "IE": "Europe/Dublin",
+            "*": "Europe/Brussels",
+        }
     )
     controller_jurisdiction: str | None = Field(
         None, description="Calendar for legal deadlines; the person's jurisdiction when unset"
@@ -137,7 +154,6 @@ class RulesConfig(Inbound):
     )
     optional_alert_lead_days: int = 30
 
-    
 
 V = TypeVar("V")
 

@@ -56,23 +56,27 @@ def _decision_json(decision: Decision) -> dict[str, Any]:
     return data
 
 
-def _decisions(doc: FactsDocument, state: PersonState, policy: Policy, args: argparse.Namespace,
-               at: datetime) -> list[Decision]:  # fmt: skip
+def _decisions(
+    doc: FactsDocument, state: PersonState, policy: Policy, args: argparse.Namespace, at: datetime
+) -> list[Decision]:
     if args.purpose or args.channel:
         purposes = [args.purpose] if args.purpose else None
         channels = [args.channel] if args.channel else None
         return evaluate_matrix(state, policy, at, purposes, channels, explain=args.explain)
     if doc.queries:
-        return [evaluate(state, policy, q.purpose_id, q.channel, q.at or at, explain=args.explain)
-                for q in doc.queries]  # fmt: skip
+        return [
+            evaluate(state, policy, q.purpose_id, q.channel, q.at or at, explain=args.explain)
+            for q in doc.queries
+        ]
     return evaluate_matrix(state, policy, at, explain=args.explain)
 
 
 def evaluate_document(doc: FactsDocument, args: argparse.Namespace) -> dict[str, Any]:
     policy = Policy(doc.config, doc.purposes)
     at = args.at or doc.at or datetime.now(UTC)
-    state, effects = fold_all(PersonState(person=doc.person), list(doc.events), now=at,
-                              config=policy)  # fmt: skip
+    state, effects = fold_all(
+        PersonState(person=doc.person), list(doc.events), now=at, config=policy
+    )
     if args.purpose:
         policy.purpose(args.purpose)
     output: dict[str, Any] = {"individual_id": doc.person.individual_id, "at": at.isoformat()}
@@ -82,16 +86,26 @@ def evaluate_document(doc: FactsDocument, args: argparse.Namespace) -> dict[str,
     if (start is None) != (end is None):
         raise InvalidInputError("--alerts-from/--alerts-to", "give both ends of the window")
     if start is not None and end is not None:
-        output["alerts"] = [a.model_dump(mode="json", exclude_none=True)
-                            for a in alerts_due(state, policy, start, end)]  # fmt: skip
+        output["alerts"] = [
+            a.model_dump(mode="json", exclude_none=True)
+            for a in alerts_due(state, policy, start, end)
+        ]
     key = load_settings().tombstone_key
     hash_key = key.get_secret_value().encode() if key is not None else None
-    output["erasure"] = [plan_erasure(state, policy, rid, at, hash_key).model_dump(mode="json")
-                         for rid in state.erasures]  # fmt: skip
-    output["rejections"] = [{"event_id": e.event_id, "reason": e.reason.value, "detail": e.detail}
-                            for e in effects if isinstance(e, CommandRejected)]  # fmt: skip
-    output["audit"] = [e.event.model_dump(mode="json", exclude_none=True)
-                       for e in effects if isinstance(e, AuditRecorded)]  # fmt: skip
+    output["erasure"] = [
+        plan_erasure(state, policy, rid, at, hash_key).model_dump(mode="json")
+        for rid in state.erasures
+    ]
+    output["rejections"] = [
+        {"event_id": e.event_id, "reason": e.reason.value, "detail": e.detail}
+        for e in effects
+        if isinstance(e, CommandRejected)
+    ]
+    output["audit"] = [
+        e.event.model_dump(mode="json", exclude_none=True)
+        for e in effects
+        if isinstance(e, AuditRecorded)
+    ]
     return output
 
 
