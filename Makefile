@@ -22,8 +22,12 @@ lint: install
 typecheck: install
 	$(RUN) mypy
 
-test: lint typecheck
+test: lint typecheck k8s-check
 	$(RUN) pytest
+
+.PHONY: k8s-check
+k8s-check: $(UV)
+	UV=$(UV) PYTHON=$(PYTHON) bash .ci/k8s-check
 
 bench: install
 	$(RUN) python bench/engine.py
