@@ -110,6 +110,14 @@ class BayeuxServer:
         offered = message.get("supportedConnectionTypes")
         if isinstance(offered, list) and LONG_POLLING not in offered:
             return failure(message, errors.invalid_connection_type(",".join(map(str, offered))))
+        self.clients.sweep()
+        if self.clients.count() >= self.config.max_concurrent_clients:
+            return failure(
+                message,
+                errors.HANDSHAKE_DENIED,
+                ext={"sfdc": {"failureReason": errors.CONCURRENT_CLIENTS}},
+                advice={"reconnect": "none"},
+            )
         browser_id = ctx.browser_cookie or new_browser_id()
         if ctx.browser_cookie is None:
             result.set_browser_cookie = browser_id
@@ -242,6 +250,8 @@ class BayeuxServer:
         if not self.channel_exists(channel):
             return failure(message, errors.no_such_channel(channel), clientId=client.client_id)
         cursor = self._resolve_replay(channel, message.get("ext"))
+        if channel in client.subscriptions and _replay_value(message, channel) == -1:
+            cursor = client.subscriptions[channel]  # a repeated subscribe keeps its position
         if cursor is None:
             replay_id = message["ext"]["replay"][channel]
             return failure(message, errors.invalid_replay_id(replay_id), clientId=client.client_id)
@@ -251,8 +261,7 @@ class BayeuxServer:
 
     def _resolve_replay(self, channel: str, ext: Any) -> int | None:
         """The cursor for a subscription, or None when the replay id is not (any longer) valid."""
-        replay = ext.get("replay") if isinstance(ext, dict) else None
-        wanted = replay.get(channel, -1) if isinstance(replay, dict) else -1
+        wanted = _replay_value({"ext": ext}, channel)
         if wanted == -1 or isinstance(wanted, bool) or not isinstance(wanted, int):
             return self.bus.latest(channel) if wanted == -1 else None
         if wanted == -2:
@@ -272,3 +281,10 @@ class BayeuxServer:
             return problem or failure(message, errors.UNKNOWN_CLIENT)
         self.clients.drop(client.client_id)
         return reply_to(message, clientId=client.client_id, successful=True)
+
+
+def _replay_value(message: Message, channel: str) -> Any:
+    """`ext.replay[channel]` of a subscribe message; -1 (new events only) when absent."""
+    ext = message.get("ext")
+    replay = ext.get("replay") if isinstance(ext, dict) else None
+    return replay.get(channel, -1) if isinstance(replay, dict) else -1

@@ -14,6 +14,11 @@ EMPTY_RECORD_ID = "000000000000000AAA"
 _HEADER_ONLY = frozenset(
     {"DELETE", "GAP_CREATE", "GAP_UPDATE", "GAP_DELETE", "GAP_UNDELETE", "GAP_OVERFLOW"}
 )
+_GAP_FOR: dict[str, ChangeType] = {
+    "CREATE": "GAP_CREATE",
+    "UPDATE": "GAP_UPDATE",
+    "UNDELETE": "GAP_UNDELETE",
+}
 _MERGEABLE = frozenset({"UPDATE", "DELETE", "GAP_CREATE", "GAP_UPDATE", "GAP_DELETE"})
 
 
@@ -83,6 +88,20 @@ def _change_cost(change: RecordChange) -> int:
     return 1
 
 
+def _gap_if_too_large(change: RecordChange, max_chars: int) -> RecordChange:
+    """A change whose event would exceed the message size limit becomes a GAP_* change."""
+    gap_type = _GAP_FOR.get(change.change_type)
+    if gap_type is None:
+        return change
+    size = 0
+    for value in change.values.values():
+        if type(value) is str:
+            size += len(value)
+    if size <= max_chars:
+        return change
+    return replace(change, change_type=gap_type, values={}, nulled=(), change_origin="")
+
+
 def _merge_key(change: RecordChange) -> tuple[object, ...] | None:
     if change.change_type not in _MERGEABLE:
         return None
@@ -91,15 +110,21 @@ def _merge_key(change: RecordChange) -> tuple[object, ...] | None:
 
 
 def plan_change_events(
-    transaction: Transaction, selected: set[str], *, merge: bool, overflow_threshold: int
+    transaction: Transaction,
+    selected: set[str],
+    *,
+    merge: bool,
+    overflow_threshold: int,
+    max_event_chars: int = 1_000_000,
 ) -> list[ChangeEventSource]:
     """The change events one transaction produces, in sequence order."""
     events: list[ChangeEventSource] = []
     merged: dict[tuple[object, ...], ChangeEventSource] = {}
     overflowed: dict[str, RecordChange] = {}
     spent = 0
-    for change in transaction.changes:
-        spent += _change_cost(change)
+    for committed in transaction.changes:
+        spent += _change_cost(committed)
+        change = _gap_if_too_large(committed, max_event_chars)
         if change.entity not in selected:
             continue
         if spent > overflow_threshold:

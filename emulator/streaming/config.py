@@ -26,3 +26,8 @@ class StreamingConfig:
     # advice.timeout sent on the first connect; None = the long-poll timeout, at least 5 s, so
     # aiocometd's HTTP timeout (1.2 x advice) leaves room when tests shorten the long poll.
     advice_timeout_ms: int | None = None
+    # Org-wide concurrent CometD clients (Performance/Unlimited: 2,000).
+    max_concurrent_clients: int = 2_000
+    # A change whose text values exceed this many characters becomes a GAP_* event (the 1 MB
+    # event message limit; a rough size: the sum of its string values).
+    max_event_chars: int = 1_000_000

@@ -20,6 +20,7 @@ VERSION_UNSUPPORTED = (
     "400::Unsupported API version. Only API versions '37.0' and later are supported. "
     "URI format: '/cometd/66.0'"
 )
+CONCURRENT_CLIENTS = "403::Organization concurrent user limit exceeded"
 REQUEST_TOO_LARGE = "413::Maximum Request Size Exceeded"
 
 

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from emulator.streaming.ids import ReplayIdSequence
 
 DataDict = dict[str, Any]
+_TRIM_EVERY = 10_000  # publications between sweeps of expired events
 
 
 class EventSource(Protocol):
@@ -48,6 +49,10 @@ class ChannelLog:
         self.stored_at.append(event.stored_at)
         self.events.append(event)
 
+    def drop_before(self, index: int) -> None:
+        """Forget events that left the retention window (they can never be read again)."""
+        del self.replay_ids[:index], self.stored_at[:index], self.events[:index]
+
     def first_retained(self, cutoff_time: float, floor_replay_id: int) -> int:
         """Index of the oldest event still inside the retention window."""
         by_time = bisect_left(self.stored_at, cutoff_time)
@@ -67,6 +72,7 @@ class EventBus:
         self._logs: dict[str, ChannelLog] = {}
         self._sequence = ReplayIdSequence(first_replay_id)
         self._floor = 0  # replay ids <= floor count as expired (fault injection)
+        self._published = 0
 
     def publish(self, batch: Iterable[tuple[Sequence[str], EventSource]]) -> list[int]:
         """Store events (each on one or more channels, same replay id); return their ids."""
@@ -81,7 +87,17 @@ class EventBus:
                         log = self._logs[channel] = ChannelLog()
                     log.append(event)
                 ids.append(event.replay_id)
+            self._published += len(ids)
+            if self._published >= _TRIM_EVERY:
+                self._published = 0
+                self._trim()
         return ids
+
+    def _trim(self) -> None:
+        for log in self._logs.values():
+            start = self._start(log)
+            if start >= _TRIM_EVERY:
+                log.drop_before(start)
 
     def expire_all(self) -> None:
         """Make every event stored so far fall out of the retention window."""

@@ -107,6 +107,7 @@ class StreamingHub:
             self.cdc_entities,
             merge=self.config.merge_identical_changes,
             overflow_threshold=self.config.overflow_threshold,
+            max_event_chars=self.config.max_event_chars,
         )
         self._publish_changes(sources)
 

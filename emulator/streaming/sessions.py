@@ -68,6 +68,9 @@ class ClientRegistry:
         self.dropped_total += count
         return count
 
+    def count(self) -> int:
+        return len(self._clients)
+
     def is_live(self, client: BayeuxClient) -> bool:
         return self._clients.get(client.client_id) is client
 

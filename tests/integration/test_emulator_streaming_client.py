@@ -49,6 +49,7 @@ async def server() -> AsyncIterator[StandaloneStreamingServer]:
     async with StandaloneStreamingServer(config, ManualClock()) as running:
         for entity in ("Contact", "Individual", "Lead"):
             running.hub.register_cdc_entity(entity)
+        running.hub.register_custom_channel("GdprEvents__chn", ["Individual"])
         running.hub.register_platform_event(
             "Consent_Expiry_Alert__e", {"Individual_Id__c": "string", "Channel__c": "string"}
         )
@@ -161,6 +162,26 @@ async def test_change_events_channel_carries_every_entity(
         messages = await receive(client, 2)
     assert {m["channel"] for m in messages} == {"/data/ChangeEvents"}
     assert [header(m)["entityName"] for m in messages] == ["Individual", "Contact"]
+
+
+async def test_custom_channel_carries_its_members_only(
+    server: StandaloneStreamingServer,
+) -> None:
+    individual = record_id("0PK")
+    async with streaming_client(server, "/data/GdprEvents__chn") as client:
+        commit(
+            server,
+            change("UPDATE", record_id(), {"Email": "x@example.org"}, seq=1, tx="c"),
+            change(
+                "UPDATE", individual, {"ShouldForget": True}, entity="Individual", seq=2, tx="c"
+            ),
+        )
+        (message,) = await receive(client)
+        with pytest.raises(TimeoutError):
+            await receive(client, wait_s=1.2)
+    assert message["channel"] == "/data/GdprEvents__chn"
+    assert header(message)["recordIds"] == [individual]
+    assert message["data"]["payload"]["ShouldForget"] is True
 
 
 async def test_gap_and_overflow_events(server: StandaloneStreamingServer) -> None:

@@ -262,3 +262,28 @@ async def test_daily_limit_error_on_connect(
         server.hub.reset_faults()
     assert reply["error"] == "403::Organization total events daily limit exceeded"
     assert server.hub.delivery_usage()[0] == 0
+
+
+async def test_repeated_subscribe_keeps_its_position(
+    server: StandaloneStreamingServer, bayeux: Bayeux
+) -> None:
+    await bayeux.handshake()
+    await bayeux.connect()
+    await bayeux.subscribe("/data/ContactChangeEvent")
+    replay_id = server.hub.force_gap("Contact", ["0035g00000XyZ1bAAF"], "GAP_UPDATE")
+    await bayeux.subscribe("/data/ContactChangeEvent", id_="3")
+    events = [m for m in await bayeux.connect(id_="4") if m["channel"].startswith("/data/")]
+    assert [m["data"]["event"]["replayId"] for m in events] == [replay_id]
+
+
+async def test_concurrent_client_limit(server: StandaloneStreamingServer, bayeux: Bayeux) -> None:
+    limit = server.hub.config.max_concurrent_clients
+    server.hub.config.max_concurrent_clients = server.hub.clients.count()
+    try:
+        reply = await bayeux.handshake()
+    finally:
+        server.hub.config.max_concurrent_clients = limit
+    assert reply["error"] == "403::Handshake denied"
+    assert reply["ext"]["sfdc"]["failureReason"] == (
+        "403::Organization concurrent user limit exceeded"
+    )

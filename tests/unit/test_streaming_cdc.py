@@ -195,3 +195,20 @@ def test_rendered_event_has_schema_and_replay_id() -> None:
     assert data["event"] == {"replayId": 18734522}
     assert isinstance(data["schema"], str)
     assert len(data["schema"]) == 22
+
+
+def test_oversized_change_becomes_a_gap_event() -> None:
+    big = make_change("UPDATE", "003A", {"Description": "x" * 50, "Email": "a@b.c"})
+    small = make_change("UPDATE", "003B", {"Email": "a@b.c"}, seq=2)
+    events = plan_change_events(
+        Transaction("tx", (big, small)),
+        {"Contact"},
+        merge=True,
+        overflow_threshold=100,
+        max_event_chars=20,
+    )
+    assert [(e.change.change_type, e.record_ids) for e in events] == [
+        ("GAP_UPDATE", ["003A"]),
+        ("UPDATE", ["003B"]),
+    ]
+    assert list(events[0].render(1)["payload"]) == ["ChangeEventHeader"]

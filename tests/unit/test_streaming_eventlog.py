@@ -105,3 +105,15 @@ def test_delivery_allocation_is_a_rolling_day() -> None:
     assert allocation.remaining() == 0
     allocation.reset()
     assert allocation.remaining() == 10
+
+
+def test_expired_events_are_trimmed_from_memory() -> None:
+    clock = ManualClock(0.0)
+    bus = make_bus(clock, retention=10.0)
+    bus.publish([(("/a",), Source(str(i))) for i in range(12_000)])
+    clock.advance(20)
+    (fresh,) = bus.publish([(("/a",), Source("fresh"))])
+    bus.publish([(("/b",), Source(str(i))) for i in range(10_000)])
+    assert bus.sizes()["/a"] == 1
+    assert [e.replay_id for e in bus.read("/a", 0, 10)] == [fresh]
+    assert bus.is_replayable("/a", fresh)
