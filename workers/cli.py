@@ -9,7 +9,10 @@ from collections.abc import Sequence
 
 # Each module exposes `register(subparsers)`, which adds its parser and sets `func`
 # (a callable taking the parsed namespace and returning an exit code).
-COMMAND_MODULES: tuple[str, ...] = ("workers.commands.evaluate",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "workers.commands.evaluate",
+    "workers.commands.schemas",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
