@@ -90,6 +90,7 @@ class StreamSubscriber:
         self._high_water: dict[str, int] = {}
         self.clients_built = 0
         self.client: Client | None = None
+        self.ready = asyncio.Event()  # set while subscribed to every channel (readiness probe)
 
     @classmethod
     def from_settings(
@@ -197,6 +198,7 @@ class StreamSubscriber:
                 failures = await self._backoff(failures, exc)
                 continue
             self.client = client
+            self.ready.set()
             try:
                 async for event in self._drain(client, replay):
                     failures = 0
@@ -205,6 +207,7 @@ class StreamSubscriber:
                 log.warning("salesforce_stream_reconnecting", reason=str(exc))
                 failures = await self._backoff(failures, exc, first_immediate=True)
             finally:
+                self.ready.clear()
                 self.client = None
                 await _close(client)
 
