@@ -121,11 +121,12 @@ class StreamingHub:
 
     def publish_platform_event(self, event_name: str, payload: dict[str, Any]) -> str:
         """EventPublisher: store a platform event on `/event/<name>`; returns its EventUuid."""
-        if event_name not in self.platform_events:
-            self.platform_events[event_name] = {}
+        defined = self.platform_events.setdefault(event_name, {})
         event_uuid = new_event_uuid()
+        # Delivered payloads carry every field of the event's schema; unset ones are null.
+        fields = dict.fromkeys(defined) | payload
         body = event_payload(
-            {k: v for k, v in payload.items() if k not in ("CreatedDate", "CreatedById")},
+            {k: v for k, v in fields.items() if k not in ("CreatedDate", "CreatedById")},
             created_date=str(payload.get("CreatedDate") or iso_z_from_epoch(self.clock())),
             created_by_id=str(payload.get("CreatedById") or self.config.default_user_id),
         )

@@ -224,6 +224,7 @@ async def test_platform_events(server: StandaloneStreamingServer) -> None:
     assert alert["event"]["EventUuid"] == alert_uuid
     assert isinstance(alert["event"]["replayId"], int)
     assert alert["payload"]["Individual_Id__c"] == "0PK5g000000QrStGAK"
+    assert alert["payload"]["Channel__c"] is None  # defined but not set
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", alert["payload"]["CreatedDate"])
     assert alert["payload"]["CreatedById"].startswith("005")
     assert by_channel[channels[1]]["event"]["EventUuid"] == consent_uuid
