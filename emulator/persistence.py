@@ -1,0 +1,61 @@
+"""Optional JSON persistence of the org's records, so a demo org survives a restart."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from emulator.org import Org
+
+FORMAT_VERSION = 1
+
+
+def snapshot(org: Org) -> dict[str, Any]:
+    store = org.store
+    with store.lock:
+        return {
+            "format": FORMAT_VERSION,
+            "org_id": org.config.org_id,
+            "tables": {name: list(table.values()) for name, table in store.tables.items()},
+            "deleted_log": store.deleted_log,
+            "id_counters": dict(store.ids.counters),
+            "auto_numbers": dict(store.auto_numbers),
+            "commit_number": store.commit_number,
+        }
+
+
+def save(org: Org, path: Path) -> None:
+    """Write atomically (temp file + rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_bytes(orjson.dumps(snapshot(org)))
+    os.replace(temporary, path)
+
+
+def load(org: Org, path: Path) -> int:
+    """Replace the org's records with the file's; returns the number of records loaded."""
+    data = orjson.loads(path.read_bytes())
+    if data.get("format") != FORMAT_VERSION:
+        raise ValueError(f"{path}: unsupported emulator data format {data.get('format')!r}")
+    store = org.store
+    count = 0
+    with store.lock:
+        user_table = dict(store.tables.get("User", {}))
+        store.tables.clear()
+        for name, rows in data["tables"].items():
+            if org.schema.get(name) is None:
+                continue
+            store.tables[name] = {row["Id"]: row for row in rows}
+            count += len(rows)
+        store.tables.setdefault("User", {}).update(
+            {k: v for k, v in user_table.items() if k not in store.tables["User"]}
+        )
+        store.deleted_log = data.get("deleted_log", {})
+        store.ids.counters.update(data.get("id_counters", {}))
+        store.auto_numbers.update(data.get("auto_numbers", {}))
+        store.commit_number = max(store.commit_number, int(data.get("commit_number", 0)))
+        store.invalidate_indexes()
+    return count

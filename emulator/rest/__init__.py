@@ -1,0 +1,1 @@
+"""The REST API (`/services/data/vXX.X/...`) as plain request -> response handlers."""

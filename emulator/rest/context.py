@@ -1,0 +1,78 @@
+"""The request and response objects REST handlers work with (independent of aiohttp)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from emulator.errors import SalesforceError
+
+if TYPE_CHECKING:
+    from emulator.auth import Session
+    from emulator.org import Org
+
+
+@dataclass
+class RestRequest:
+    """One REST call after authentication: path parts below `/services/data/vXX.X/`."""
+
+    org: Org
+    session: Session
+    method: str
+    version: str
+    parts: list[str]
+    query: dict[str, str]
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        if not self.body.strip():
+            raise SalesforceError.of(
+                400, "JSON_PARSER_ERROR", "The HTTP entity body is required, but this request has "
+                "no entity body."
+            )  # fmt: skip
+        try:
+            return orjson.loads(self.body)
+        except orjson.JSONDecodeError as exc:
+            raise SalesforceError.of(
+                400, "JSON_PARSER_ERROR", f"Unexpected character: was expecting JSON ({exc})"
+            ) from None
+
+    def json_object(self) -> dict[str, Any]:
+        body = self.json()
+        if not isinstance(body, dict):
+            raise SalesforceError.of(
+                400, "JSON_PARSER_ERROR", "Cannot deserialize instance of object from START_ARRAY"
+            )
+        return body
+
+    @property
+    def origin(self) -> str:
+        """The CDC changeOrigin for writes made by this request."""
+        origin = f"com/salesforce/api/rest/{self.version}"
+        options = self.headers.get("sforce-call-options", "")
+        for option in options.split(","):
+            key, _, value = option.strip().partition("=")
+            if key.strip().lower() == "client" and value:
+                return f"{origin};client={value.strip()}"
+        return origin
+
+
+@dataclass
+class RestResponse:
+    """Status, body (JSON-able, text, or None) and extra headers."""
+
+    status: int
+    body: Any = None
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def ok(body: Any, status: int = 200) -> RestResponse:
+    return RestResponse(status, body)
+
+
+def no_content() -> RestResponse:
+    return RestResponse(204)

@@ -1,0 +1,70 @@
+"""Execute SOQL text: returns the total size and the shaped rows (before paging)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from emulator.schema.model import ObjectDef
+from emulator.soql.evaluate import Evaluator, resolve, shape
+from emulator.soql.nodes import Query
+from emulator.soql.parser import SoqlError, parse
+from emulator.store import Record, Store
+
+
+@dataclass
+class QueryResult:
+    total_size: int
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _sort(evaluator: Evaluator, query: Query, records: list[Record]) -> list[Record]:
+    for item in reversed(query.order_by):
+        _, get = evaluator.getter(item.path)
+        present = [r for r in records if get(r) is not None]
+        missing = [r for r in records if get(r) is None]
+        present.sort(
+            key=lambda r: (v.casefold() if isinstance(v := get(r), str) else v),
+            reverse=item.descending,
+        )
+        records = missing + present if item.nulls_go_first else present + missing
+    return records
+
+
+def _object(store: Store, name: str) -> ObjectDef:
+    obj = store.schema.get(name)
+    if obj is None or obj.is_event:
+        raise SoqlError(
+            f"\n{name}\n^\nERROR at Row:1:Column:1\nsObject type '{name}' is not supported. If you "
+            "are attempting to use a custom object, be sure to append the '__c' after the entity "
+            "name. Please reference your WSDL or the describe call for the appropriate names.",
+            "INVALID_TYPE",
+        )
+    return obj
+
+
+def run_query(
+    store: Store, text: str, version: str, now: datetime, *, include_deleted: bool = False
+) -> QueryResult:
+    query = parse(text)
+    obj = _object(store, query.object_name)
+    evaluator = Evaluator(store, obj, now)
+    paths = [resolve(store.schema, obj, p) for p in query.fields]
+    for item in query.order_by:
+        evaluator.getter(item.path)
+    predicate = evaluator.compile(query.where) if query.where is not None else None
+    with store.lock:
+        records = list(store.tables.get(obj.name, {}).values())
+    if not include_deleted:
+        records = [r for r in records if not r.get("IsDeleted")]
+    if predicate is not None:
+        records = [r for r in records if predicate(r)]
+    if query.order_by:
+        records = _sort(evaluator, query, records)
+    records = records[query.offset :]
+    if query.limit is not None:
+        records = records[: query.limit]
+    if query.count_only:
+        return QueryResult(len(records))
+    return QueryResult(len(records), [shape(version, store, obj, r, paths) for r in records])
