@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from emulator.changes import RecordChange, Transaction
 from emulator.streaming import StreamingConfig
+from emulator.streaming.faults import HttpFault
 from emulator.streaming.testing import ManualClock, StandaloneStreamingServer
 from workers.salesforce.credentials import SalesforceCredentials
 from workers.salesforce.errors import ReplayIdExpiredError
@@ -179,3 +180,29 @@ async def test_dropped_client_rehandshakes_without_loss(
     assert consumer.records == before + during
     assert server.hub.stats()["dropped_clients"] > dropped_before
     assert server.token_requests > tokens_before  # 403::Unknown client -> token + re-handshake
+
+
+@pytest.mark.parametrize("fault", ["http503", "drop", "busy"])
+async def test_transport_faults_recover_without_loss(
+    server: StandaloneStreamingServer, store: RedisReplayStore, fault: HttpFault
+) -> None:
+    consumer = Consumer(subscriber(server, store))
+    await consumer.wait_ready()
+    server.hub.fail_next_requests(fault, 2)
+    changes = commit_updates(server, 3)
+    await consumer.wait_for(3, within=25)
+    await consumer.stop()
+    assert consumer.records == changes
+
+
+async def test_duplicate_deliveries_are_handled_once(
+    server: StandaloneStreamingServer, store: RedisReplayStore
+) -> None:
+    consumer = Consumer(subscriber(server, store))
+    await consumer.wait_ready()
+    server.hub.duplicate_deliveries(2)
+    changes = commit_updates(server, 3)
+    await consumer.wait_for(3)
+    await asyncio.sleep(0.5)  # give a duplicate the chance to show up
+    await consumer.stop()
+    assert consumer.records == changes
