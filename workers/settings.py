@@ -19,6 +19,9 @@ class SalesforceSettings(BaseModel):
     client_secret: SecretStr | None = Field(None, description="Connected app secret")
     username: str | None = Field(None, description="Integration user")
     password: SecretStr | None = Field(None, description="Password flow only")
+    security_token: SecretStr | None = Field(
+        None, description="Password flow: appended to the password unless the IP is trusted"
+    )
     private_key_file: Path | None = Field(None, description="PEM key for the JWT bearer flow")
     ca_bundle: Path | None = Field(None, description="CA file to trust (the emulator's local CA)")
     credentials_file: Path | None = Field(

@@ -25,8 +25,10 @@ _FILE_FIELDS = (
     "client_secret",
     "username",
     "password",
+    "security_token",
     "private_key_file",
     "ca_bundle",
+    "api_version",
 )
 
 
@@ -99,6 +101,15 @@ def _secret_value(secret: SecretStr | None) -> SecretStr | None:
     return secret if secret is not None and secret.get_secret_value() else None
 
 
+def _password(settings: SalesforceSettings) -> SecretStr | None:
+    """The password flow's password: the user's password + security token (if any)."""
+    password = _secret_value(settings.password)
+    token = _secret_value(settings.security_token)
+    if password is None or token is None:
+        return password
+    return SecretStr(password.get_secret_value() + token.get_secret_value())
+
+
 def load_credentials(settings: SalesforceSettings) -> SalesforceCredentials:
     """Build credentials from settings (+ credentials file); raise `SalesforceConfigError`."""
     merged = merged_settings(settings)
@@ -117,7 +128,7 @@ def load_credentials(settings: SalesforceSettings) -> SalesforceCredentials:
             client_id=merged.client_id,
             username=merged.username,
             client_secret=_secret_value(merged.client_secret),
-            password=_secret_value(merged.password),
+            password=_password(merged),
             private_key=private_key,
             ca_bundle=merged.ca_bundle,
             instance_url=merged.instance_url,

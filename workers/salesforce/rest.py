@@ -23,7 +23,11 @@ from workers.salesforce.collections import (
     collection_body,
     parse_results,
 )
-from workers.salesforce.credentials import SalesforceCredentials
+from workers.salesforce.credentials import (
+    SalesforceCredentials,
+    load_credentials,
+    merged_settings,
+)
 from workers.salesforce.errors import (
     SalesforceAuthError,
     SalesforceRequestError,
@@ -94,10 +98,14 @@ class SimpleSalesforceRest:
     def from_settings(
         cls,
         settings: SalesforceSettings,
-        credentials: SalesforceCredentials,
+        credentials: SalesforceCredentials | None = None,
         *,
         registry: CollectorRegistry | None = None,
     ) -> SimpleSalesforceRest:
+        """Wire the adapter; credentials default to `load_credentials(settings)`."""
+        if credentials is None:
+            credentials = load_credentials(settings)
+        settings = merged_settings(settings)  # e.g. api_version from the credentials file
         metrics = SalesforceMetrics(registry)
         budget = ApiBudget(settings.api_budget_share, metrics)
         http = build_http_session(
