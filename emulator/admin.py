@@ -53,8 +53,11 @@ async def set_faults(request: web.Request) -> web.Response:
         org.faults.latency_s = float(body["latency_ms"]) / 1000
     burst = body.get("error_burst")
     if isinstance(burst, dict):
-        org.faults.error_burst(int(burst.get("count", 1)), int(burst.get("status", 503)),
-                               non_json=bool(burst.get("non_json", False)))  # fmt: skip
+        org.faults.error_burst(
+            int(burst.get("count", 1)),
+            int(burst.get("status", 503)),
+            non_json=bool(burst.get("non_json", False)),
+        )
     if body.get("revoke_tokens"):
         org.revoke_tokens()
     if body.get("expire_tokens"):

@@ -24,10 +24,9 @@ class Clock:
 
 def format_datetime(epoch_s: float) -> str:
     """REST datetime: `2024-07-16T13:29:10.000+0000`."""
-    moment = datetime.fromtimestamp(epoch_s, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+    return format_dt(datetime.fromtimestamp(epoch_s, tz=UTC))
 
 
 def format_dt(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text[:-6] + "+0000"

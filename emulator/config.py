@@ -15,8 +15,8 @@ class OrgConfig:
 
     org_id: str = "00D5g000004ZtQmEAK"
     username: str = "integration@lawful.example"
-    password: str = "lawful-Emulat0r"
-    security_token: str = "EMULATORSECURITYTOKEN0"
+    password: str = "lawful-Emulat0r"  # noqa: S105 - a local emulator's demo user
+    security_token: str = "EMULATORSECURITYTOKEN0"  # noqa: S105 - demo user
     user_first_name: str = "Lawful"
     user_last_name: str = "Integration"
     token_ttl_s: float = 7200.0

@@ -31,7 +31,9 @@ class SalesforceError(Exception):
     items: list[ErrorItem] = field(default_factory=list)
 
     @classmethod
-    def of(cls, status: int, code: str, message: str, fields: tuple[str, ...] = ()) -> SalesforceError:
+    def of(
+        cls, status: int, code: str, message: str, fields: tuple[str, ...] = ()
+    ) -> SalesforceError:
         return cls(status, [ErrorItem(code, message, fields)])
 
     def body(self) -> list[dict[str, Any]]:

@@ -9,8 +9,8 @@ from typing import Any
 import jwt
 from aiohttp import web
 
-from emulator.auth import UserAccount
 from emulator.appkeys import ORG
+from emulator.auth import UserAccount
 from emulator.org import Org
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -25,8 +25,12 @@ class OAuthError(Exception):
 
 
 def _json(body: dict[str, Any], status: int = 200) -> web.Response:
-    return web.json_response(body, status=status, content_type="application/json",
-                             headers={"Cache-Control": "no-cache,must-revalidate,max-age=0"})  # fmt: skip
+    return web.json_response(
+        body,
+        status=status,
+        content_type="application/json",
+        headers={"Cache-Control": "no-cache,must-revalidate,max-age=0"},
+    )
 
 
 def _check_app(org: Org, client_id: str | None, client_secret: str | None) -> None:
@@ -88,9 +92,12 @@ def jwt_grant(org: Org, form: dict[str, str]) -> dict[str, Any]:
     _check_app(org, str(unverified.get("iss", "")), None)
     try:
         claims = jwt.decode(
-            assertion, org.app.public_key_pem(), algorithms=["RS256"],
-            audience=[*AUDIENCES, org.instance_url], options={"require": ["exp", "sub", "aud"]},
-        )  # fmt: skip
+            assertion,
+            org.app.public_key_pem(),
+            algorithms=["RS256"],
+            audience=[*AUDIENCES, org.instance_url],
+            options={"require": ["exp", "sub", "aud"]},
+        )
     except jwt.InvalidAudienceError:
         raise OAuthError("invalid_grant", "audience is invalid") from None
     except jwt.ExpiredSignatureError:
@@ -117,6 +124,12 @@ def client_credentials_grant(org: Org, form: dict[str, str], authorization: str)
     return _token_body(org, org.integration_user)
 
 
+def unsupported_grant(grant: str | None) -> dict[str, Any]:
+    if not grant:
+        raise OAuthError("invalid_request", "grant type is missing")
+    raise OAuthError("unsupported_grant_type", "grant type not supported")
+
+
 async def token_endpoint(request: web.Request) -> web.Response:
     org: Org = request.app[ORG]
     org.sessions.token_requests += 1
@@ -131,10 +144,8 @@ async def token_endpoint(request: web.Request) -> web.Response:
             body = jwt_grant(org, form)
         elif grant == "client_credentials":
             body = client_credentials_grant(org, form, request.headers.get("Authorization", ""))
-        elif not grant:
-            raise OAuthError("invalid_request", "grant type is missing")
         else:
-            raise OAuthError("unsupported_grant_type", "grant type not supported")
+            body = unsupported_grant(grant)
     except OAuthError as error:
         return _json({"error": error.error, "error_description": error.description}, error.status)
     return _json(body)

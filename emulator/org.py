@@ -56,13 +56,22 @@ class Org:
         user_id = to18("005" + "5g" + "0" + "00000000B7cRz"[:9])
         now = format_datetime(self.clock.now())
         self.store.table("User")[user_id] = {
-            "Id": user_id, "Username": self.config.username, "Email": self.config.username,
-            "FirstName": self.config.user_first_name, "LastName": self.config.user_last_name,
+            "Id": user_id,
+            "Username": self.config.username,
+            "Email": self.config.username,
+            "FirstName": self.config.user_first_name,
+            "LastName": self.config.user_last_name,
             "Name": f"{self.config.user_first_name} {self.config.user_last_name}",
-            "Alias": "lawful", "IsActive": True, "IsDeleted": False, "CreatedDate": now,
-            "CreatedById": user_id, "LastModifiedDate": now, "LastModifiedById": user_id,
-            "SystemModstamp": now, "TimeZoneSidKey": "Europe/London",
-        }  # fmt: skip
+            "Alias": "lawful",
+            "IsActive": True,
+            "IsDeleted": False,
+            "CreatedDate": now,
+            "CreatedById": user_id,
+            "LastModifiedDate": now,
+            "LastModifiedById": user_id,
+            "SystemModstamp": now,
+            "TimeZoneSidKey": "Europe/London",
+        }
         account = UserAccount(
             user_id, self.config.username, self.config.password, self.config.security_token
         )
@@ -72,7 +81,9 @@ class Org:
     def identity_url(self, user_id: str) -> str:
         return f"https://login.salesforce.com/id/{self.config.org_id}/{user_id}"
 
-    def attach(self, *, sink: ChangeSink | None = None, publisher: EventPublisher | None = None) -> None:
+    def attach(
+        self, *, sink: ChangeSink | None = None, publisher: EventPublisher | None = None
+    ) -> None:
         if sink is not None:
             self.store.sink = sink
         if publisher is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ def save(org: Org, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(path.suffix + ".tmp")
     temporary.write_bytes(orjson.dumps(snapshot(org)))
-    os.replace(temporary, path)
+    temporary.replace(path)
 
 
 def load(org: Org, path: Path) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET  # noqa: S405 - login envelopes from local test clients
+import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
 
 from aiohttp import web
@@ -54,8 +54,13 @@ async def soap_login(request: web.Request) -> web.Response:
         return _fault("INVALID_LOGIN", INVALID_LOGIN)
     session = org.sessions.issue(account.user_id)
     body = SUCCESS.format(
-        base=org.instance_url, version=version, org15=org.config.org_id[:15], org=org.config.org_id,
-        session=session.token, user=account.user_id, username=escape(account.username),
+        base=org.instance_url,
+        version=version,
+        org15=org.config.org_id[:15],
+        org=org.config.org_id,
+        session=session.token,
+        user=account.user_id,
+        username=escape(account.username),
         ttl=int(org.sessions.ttl_s),
-    )  # fmt: skip
+    )
     return web.Response(text=body, content_type="text/xml", charset="utf-8")

@@ -110,9 +110,7 @@ class Store:
                     table[change.record_id] = change.after
                 if change.change_type == "DELETE":
                     stamp = change.after["LastModifiedDate"] if change.after else None
-                    self.deleted_log.setdefault(change.entity, {})[change.record_id] = (
-                        stamp or ""
-                    )
+                    self.deleted_log.setdefault(change.entity, {})[change.record_id] = stamp or ""
                 elif change.change_type == "UNDELETE":
                     self.deleted_log.get(change.entity, {}).pop(change.record_id, None)
                 self._reindex(change.entity, before, change.after)

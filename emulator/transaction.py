@@ -136,9 +136,13 @@ class UnitOfWork:
                 record[definition.name] = definition.default_value
         record.update({k: v for k, v in values.items() if v is not None})
         record.update(
-            IsDeleted=False, CreatedDate=self.now, CreatedById=self.user_id,
-            LastModifiedDate=self.now, LastModifiedById=self.user_id, SystemModstamp=self.now,
-        )  # fmt: skip
+            IsDeleted=False,
+            CreatedDate=self.now,
+            CreatedById=self.user_id,
+            LastModifiedDate=self.now,
+            LastModifiedById=self.user_id,
+            SystemModstamp=self.now,
+        )
         if "OwnerId" in obj.fields and not record.get("OwnerId"):
             record["OwnerId"] = self.user_id
         self._derive(obj, record, creating=True)
@@ -166,9 +170,7 @@ class UnitOfWork:
         record["LastModifiedById"] = self.user_id
         self._derive(obj, record, creating=False)
         self._validate(obj, record, values)
-        changed = {
-            k: v for k, v in record.items() if before.get(k) != v and k not in NOT_IN_EVENTS
-        }
+        changed = {k: v for k, v in record.items() if before.get(k) != v and k not in NOT_IN_EVENTS}
         changed["LastModifiedDate"] = self.now
         nulled = tuple(k for k, v in changed.items() if v is None)
         clean = {k: v for k, v in record.items() if v is not None}
@@ -177,7 +179,9 @@ class UnitOfWork:
     def delete(self, obj: ObjectDef, record_id: str, *, hard: bool = False) -> None:
         record = self.get(obj.name, record_id)
         if record is None:
-            raise RecordError([ErrorItem("NOT_FOUND", "The requested resource does not exist")], 404)
+            raise RecordError(
+                [ErrorItem("NOT_FOUND", "The requested resource does not exist")], 404
+            )
         if record.get("IsDeleted") and not hard:
             raise _error("ENTITY_IS_DELETED", "entity is deleted")
         after = None if hard else {**record, "IsDeleted": True, "LastModifiedDate": self.now}

@@ -15,7 +15,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class FieldProblem(Exception):
+class FieldValueError(Exception):
     """A single field's value is invalid; carries the Salesforce error item."""
 
     def __init__(self, item: ErrorItem) -> None:
@@ -23,9 +23,9 @@ class FieldProblem(Exception):
         self.item = item
 
 
-def _parser_error(kind: str, value: Any) -> FieldProblem:
+def _parser_error(kind: str, value: Any) -> FieldValueError:
     token = "VALUE_STRING" if isinstance(value, str) else "VALUE_OTHER"
-    return FieldProblem(
+    return FieldValueError(
         ErrorItem(
             "JSON_PARSER_ERROR",
             f"Cannot deserialize instance of {kind} from {token} value {value} or request may be "
@@ -39,11 +39,11 @@ def _label(definition: FieldDef) -> str:
 
 
 def _text(definition: FieldDef, value: Any) -> str:
-    if isinstance(value, bool) or isinstance(value, dict | list):
+    if isinstance(value, (bool, dict | list)):
         raise _parser_error("string", value)
     text = value if isinstance(value, str) else str(value)
     if definition.length and len(text) > definition.length:
-        raise FieldProblem(
+        raise FieldValueError(
             ErrorItem(
                 "STRING_TOO_LONG",
                 f"{_label(definition)}: data value too large: {text[:80]} "
@@ -52,22 +52,22 @@ def _text(definition: FieldDef, value: Any) -> str:
             )
         )
     if definition.type == "email" and text and not _EMAIL.match(text):
-        raise FieldProblem(
+        raise FieldValueError(
             ErrorItem(
                 "INVALID_EMAIL_ADDRESS",
                 f"{_label(definition)}: invalid email address: {text}",
                 (definition.name,),
             )
         )
-    if definition.type == "picklist" and definition.restricted_picklist:
-        if text not in definition.picklist:
-            raise FieldProblem(
-                ErrorItem(
-                    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                    f"{_label(definition)}: bad value for restricted picklist field: {text}",
-                    (definition.name,),
-                )
+    restricted = definition.type == "picklist" and definition.restricted_picklist
+    if restricted and text not in definition.picklist:
+        raise FieldValueError(
+            ErrorItem(
+                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                f"{_label(definition)}: bad value for restricted picklist field: {text}",
+                (definition.name,),
             )
+        )
     return text
 
 
@@ -117,7 +117,7 @@ def _boolean(value: Any) -> bool:
 def _reference(definition: FieldDef, value: Any) -> str:
     record_id = normalise(value)
     if record_id is None:
-        raise FieldProblem(
+        raise FieldValueError(
             ErrorItem(
                 "MALFORMED_ID",
                 f"{_label(definition)}: id value of incorrect type: {value}",
@@ -171,7 +171,7 @@ def coerce_payload(
             continue
         try:
             values[definition.name] = coerce_value(definition, raw)
-        except FieldProblem as problem:
+        except FieldValueError as problem:
             errors.append(problem.item)
     if not_writable:
         verb = "create" if creating else "update"
@@ -199,6 +199,7 @@ def missing_required(obj: ObjectDef, record: dict[str, Any]) -> ErrorItem | None
     if not missing:
         return None
     return ErrorItem(
-        "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]",
+        "REQUIRED_FIELD_MISSING",
+        f"Required fields are missing: [{', '.join(missing)}]",
         tuple(missing),
-    )  # fmt: skip
+    )

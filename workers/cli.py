@@ -12,6 +12,7 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "workers.commands.evaluate",
     "workers.commands.schemas",
+    "workers.commands.emulator",
 )
 
 

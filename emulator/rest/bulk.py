@@ -35,16 +35,26 @@ class BulkJob:
 
     def info(self) -> dict[str, Any]:
         return {
-            "id": self.id, "operation": self.operation, "object": self.object,
-            "createdById": self.user_id, "createdDate": self.created,
-            "systemModstamp": self.created, "state": self.state, "concurrencyMode": "Parallel",
-            "contentType": "CSV", "apiVersion": float(self.version), "jobType": "V2Ingest",
+            "id": self.id,
+            "operation": self.operation,
+            "object": self.object,
+            "createdById": self.user_id,
+            "createdDate": self.created,
+            "systemModstamp": self.created,
+            "state": self.state,
+            "concurrencyMode": "Parallel",
+            "contentType": "CSV",
+            "apiVersion": float(self.version),
+            "jobType": "V2Ingest",
             "contentUrl": f"services/data/v{self.version}/jobs/ingest/{self.id}/batches",
-            "lineEnding": self.line_ending, "columnDelimiter": self.column_delimiter,
+            "lineEnding": self.line_ending,
+            "columnDelimiter": self.column_delimiter,
             "numberRecordsProcessed": len(self.successes) + len(self.failures),
-            "numberRecordsFailed": len(self.failures), "retries": 0, "totalProcessingTime": 0,
+            "numberRecordsFailed": len(self.failures),
+            "retries": 0,
+            "totalProcessingTime": 0,
             "errorMessage": self.error_message,
-        }  # fmt: skip
+        }
 
 
 class BulkJobs:
@@ -58,16 +68,25 @@ def _create(request: RestRequest, jobs: BulkJobs) -> RestResponse:
     operation = body.get("operation")
     obj = request.org.schema.get(str(body.get("object", "")))
     if operation not in OPERATIONS:
-        raise SalesforceError.of(400, "FEATURENOTENABLED",
-                                 f"The emulator supports only {', '.join(OPERATIONS)} ingest jobs")  # fmt: skip
+        raise SalesforceError.of(
+            400,
+            "FEATURENOTENABLED",
+            f"The emulator supports only {', '.join(OPERATIONS)} ingest jobs",
+        )
     if obj is None or obj.is_event:
-        raise SalesforceError.of(400, "INVALIDJOB", f"InvalidJob : Invalid object: {body.get('object')}")
+        raise SalesforceError.of(
+            400, "INVALIDJOB", f"InvalidJob : Invalid object: {body.get('object')}"
+        )
     job = BulkJob(
-        id=request.org.store.ids.new("750"), operation=str(operation), object=obj.name,
-        created=format_datetime(request.org.clock.now()), user_id=request.session.user_id,
-        version=request.version, line_ending=str(body.get("lineEnding", "LF")),
+        id=request.org.store.ids.new("750"),
+        operation=str(operation),
+        object=obj.name,
+        created=format_datetime(request.org.clock.now()),
+        user_id=request.session.user_id,
+        version=request.version,
+        line_ending=str(body.get("lineEnding", "LF")),
         column_delimiter=str(body.get("columnDelimiter", "COMMA")),
-    )  # fmt: skip
+    )
     with jobs.lock:
         jobs.jobs[job.id] = job
     return ok(job.info())
@@ -78,7 +97,10 @@ def _run(request: RestRequest, job: BulkJob) -> None:
     rows = list(csv.reader(io.StringIO("\n".join(job.data))))
     header = rows[0] if rows else []
     if [h.strip() for h in header] != ["Id"]:
-        job.state, job.error_message = "Failed", "InvalidBatch : The 'delete' batch must contain only ids"
+        job.state, job.error_message = (
+            "Failed",
+            "InvalidBatch : The 'delete' batch must contain only ids",
+        )
         return
     work = request.org.unit_of_work(f"com/salesforce/api/bulkapi/{job.version}", job.user_id)
     for row in rows[1:]:
@@ -115,30 +137,39 @@ def _results(job: BulkJob, kind: str) -> RestResponse:
     return RestResponse(200, out.getvalue(), "text/csv")
 
 
+def _job(request: RestRequest, jobs: BulkJobs, job: BulkJob) -> RestResponse:
+    if request.method == "DELETE":
+        jobs.jobs.pop(job.id, None)
+        return RestResponse(204)
+    if request.method == "PATCH":
+        state = request.json_object().get("state")
+        if state == "UploadComplete" and job.state == "Open":
+            job.state = "UploadComplete"
+            _run(request, job)
+        elif state == "Aborted" and job.state in ("Open", "UploadComplete"):
+            job.state = "Aborted"
+        else:
+            raise SalesforceError.of(400, "INVALIDJOBSTATE", f"Invalid job state: {state}")
+    return ok(job.info())
+
+
 def bulk_handler(request: RestRequest, jobs: BulkJobs) -> RestResponse:
     parts, method = request.parts, request.method
     if len(parts) == 2:
         if method == "POST":
             return _create(request, jobs)
-        return ok({"done": True, "records": [j.info() for j in jobs.jobs.values()],
-                   "nextRecordsUrl": None})  # fmt: skip
+        return ok(
+            {
+                "done": True,
+                "records": [j.info() for j in jobs.jobs.values()],
+                "nextRecordsUrl": None,
+            }
+        )
     job = jobs.jobs.get(normalise(parts[2]) or "")
     if job is None:
         raise not_found("The requested resource does not exist")
     if len(parts) == 3:
-        if method == "DELETE":
-            jobs.jobs.pop(job.id, None)
-            return RestResponse(204)
-        if method == "PATCH":
-            state = request.json_object().get("state")
-            if state == "UploadComplete" and job.state == "Open":
-                job.state = "UploadComplete"
-                _run(request, job)
-            elif state == "Aborted" and job.state in ("Open", "UploadComplete"):
-                job.state = "Aborted"
-            else:
-                raise SalesforceError.of(400, "INVALIDJOBSTATE", f"Invalid job state: {state}")
-        return ok(job.info())
+        return _job(request, jobs, job)
     if parts[3] == "batches" and method == "PUT":
         if job.state != "Open":
             raise SalesforceError.of(409, "INVALIDJOBSTATE", "Job is not open for uploads")
@@ -147,7 +178,10 @@ def bulk_handler(request: RestRequest, jobs: BulkJobs) -> RestResponse:
             text = text.partition("\n")[2]
         job.data.append(text)
         return RestResponse(201)
-    if parts[3] in ("successfulResults", "failedResults", "unprocessedrecords",
-                    "unprocessedRecords") and method == "GET":  # fmt: skip
+    if (
+        parts[3]
+        in ("successfulResults", "failedResults", "unprocessedrecords", "unprocessedRecords")
+        and method == "GET"
+    ):
         return _results(job, parts[3])
     raise not_found()

@@ -37,9 +37,10 @@ def _check_cap(request: RestRequest, count: int) -> None:
     cap = request.org.config.collection_limit
     if count > cap:
         raise SalesforceError.of(
-            400, "EXCEEDED_ID_LIMIT",
+            400,
+            "EXCEEDED_ID_LIMIT",
             f"record limit reached. cannot submit more than {cap} records into this call",
-        )  # fmt: skip
+        )
 
 
 def _type_of(request: RestRequest, record: dict[str, Any]) -> ObjectDef:
@@ -57,8 +58,9 @@ def _write_one(request: RestRequest, work: UnitOfWork, record: dict[str, Any]) -
     obj = _type_of(request, record)
     if request.method == "POST":
         if record.get("Id"):
-            raise RecordError([ErrorItem("INVALID_FIELD", "cannot specify Id in an insert call",
-                                         ("Id",))])  # fmt: skip
+            raise RecordError(
+                [ErrorItem("INVALID_FIELD", "cannot specify Id in an insert call", ("Id",))]
+            )
         values, errors = coerce_payload(obj, record, creating=True)
         if errors:
             raise RecordError(errors)
@@ -97,8 +99,9 @@ def run_batch(
             results.append(_failure(error.items))
     if failed and all_or_none:
         work.rollback()
-        results = [r if not r["success"] else {**_failure([ROLLED_BACK]), "id": None}
-                   for r in results]  # fmt: skip
+        results = [
+            r if not r["success"] else {**_failure([ROLLED_BACK]), "id": None} for r in results
+        ]
         for result in results:
             result.pop("id", None)
         return ok(results)
@@ -111,8 +114,7 @@ def collections_handler(request: RestRequest) -> RestResponse:
     if len(parts) == 2:
         if request.method in ("POST", "PATCH"):
             records, all_or_none = _records(request)
-            return run_batch(request, records, all_or_none,
-                             lambda w, r: _write_one(request, w, r))  # fmt: skip
+            return run_batch(request, records, all_or_none, lambda w, r: _write_one(request, w, r))
         if request.method == "DELETE":
             ids = [i for i in request.query.get("ids", "").split(",") if i]
             _check_cap(request, len(ids))
@@ -135,7 +137,9 @@ def collections_handler(request: RestRequest) -> RestResponse:
             return {"id": record_id, "success": True, "errors": [], "created": created}
 
         return run_batch(request, records, all_or_none, upsert)
-    raise SalesforceError.of(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed")
+    raise SalesforceError.of(
+        405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed"
+    )
 
 
 def _retrieve(request: RestRequest, obj: ObjectDef) -> RestResponse:
@@ -151,14 +155,16 @@ def _retrieve(request: RestRequest, obj: ObjectDef) -> RestResponse:
     for name in names:
         definition = obj.field(str(name))
         if definition is None:
-            raise SalesforceError.of(400, "INVALID_FIELD", f"No such column '{name}' on entity "
-                                     f"'{obj.name}'")  # fmt: skip
+            raise SalesforceError.of(
+                400, "INVALID_FIELD", f"No such column '{name}' on entity '{obj.name}'"
+            )
         fields.append(definition.name)
     out: list[dict[str, Any] | None] = []
     for raw in ids:
         record_id = normalise(raw)
         record = request.org.store.get(obj.name, record_id) if record_id else None
         live = record is not None and not record.get("IsDeleted")
-        out.append(render_record(request.version, obj, record, fields or None)
-                   if live and record else None)  # fmt: skip
+        out.append(
+            render_record(request.version, obj, record, fields or None) if live and record else None
+        )
     return ok(out)

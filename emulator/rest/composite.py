@@ -15,9 +15,13 @@ if TYPE_CHECKING:
     from emulator.rest.router import RestApi
 
 _REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)\.([A-Za-z0-9_.\[\]]+)\}")
-_HALTED = [{"errorCode": "PROCESSING_HALTED",
-            "message": "The transaction was rolled back since another operation in the same "
-                       "transaction failed."}]  # fmt: skip
+_HALTED = [
+    {
+        "errorCode": "PROCESSING_HALTED",
+        "message": "The transaction was rolled back since another operation in the same "
+        "transaction failed.",
+    }
+]
 
 
 def _lookup(results: dict[str, Any], ref: str, path: str) -> str:
@@ -38,8 +42,9 @@ def _substitute(text: str, results: dict[str, Any]) -> str:
     return _REFERENCE.sub(lambda m: _lookup(results, m.group(1), m.group(2)), text)
 
 
-def _subrequest(request: RestRequest, api: RestApi, sub: dict[str, Any],
-                results: dict[str, Any]) -> RestResponse:  # fmt: skip
+def _subrequest(
+    request: RestRequest, api: RestApi, sub: dict[str, Any], results: dict[str, Any]
+) -> RestResponse:
     url = _substitute(str(sub.get("url", "")), results)
     split = urlsplit(url)
     segments = [s for s in split.path.split("/") if s]
@@ -48,11 +53,18 @@ def _subrequest(request: RestRequest, api: RestApi, sub: dict[str, Any],
     body = sub.get("body")
     raw = b"" if body is None else _substitute(orjson.dumps(body).decode(), results).encode()
     inner = RestRequest(
-        org=request.org, session=request.session, method=str(sub.get("method", "GET")).upper(),
-        version=segments[2].lstrip("v"), parts=segments[3:], query=dict(parse_qsl(split.query)),
-        body=raw, headers={**request.headers, **{k.lower(): v for k, v in
-                                                 (sub.get("httpHeaders") or {}).items()}},
-    )  # fmt: skip
+        org=request.org,
+        session=request.session,
+        method=str(sub.get("method", "GET")).upper(),
+        version=segments[2].lstrip("v"),
+        parts=segments[3:],
+        query=dict(parse_qsl(split.query)),
+        body=raw,
+        headers={
+            **request.headers,
+            **{k.lower(): v for k, v in (sub.get("httpHeaders") or {}).items()},
+        },
+    )
     try:
         return api.dispatch(inner)
     except SalesforceError as error:
@@ -73,15 +85,22 @@ def composite_handler(request: RestRequest, api: RestApi) -> RestResponse:
     for sub in subrequests:
         ref = str(sub.get("referenceId", ""))
         if halted:
-            out.append({"body": _HALTED, "httpHeaders": {}, "httpStatusCode": 400,
-                        "referenceId": ref})  # fmt: skip
+            out.append(
+                {"body": _HALTED, "httpHeaders": {}, "httpStatusCode": 400, "referenceId": ref}
+            )
             continue
         try:
             response = _subrequest(request, api, sub, results)
         except SalesforceError as error:
             response = RestResponse(error.status, error.body())
         results[ref] = response.body
-        out.append({"body": response.body, "httpHeaders": response.headers,
-                    "httpStatusCode": response.status, "referenceId": ref})  # fmt: skip
+        out.append(
+            {
+                "body": response.body,
+                "httpHeaders": response.headers,
+                "httpStatusCode": response.status,
+                "referenceId": ref,
+            }
+        )
         halted = all_or_none and response.status >= 400
     return ok({"compositeResponse": out})

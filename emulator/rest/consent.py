@@ -10,17 +10,29 @@ from emulator.rest.context import RestRequest, RestResponse, ok
 from emulator.store import Record, Store
 
 INDIVIDUAL_FLAGS = {
-    "track": ("HasOptedOutTracking", False), "geotrack": ("HasOptedOutGeoTracking", False),
-    "profile": ("HasOptedOutProfiling", False), "process": ("HasOptedOutProcessing", False),
-    "solicit": ("HasOptedOutSolicit", False), "shouldforget": ("ShouldForget", True),
+    "track": ("HasOptedOutTracking", False),
+    "geotrack": ("HasOptedOutGeoTracking", False),
+    "profile": ("HasOptedOutProfiling", False),
+    "process": ("HasOptedOutProcessing", False),
+    "solicit": ("HasOptedOutSolicit", False),
+    "shouldforget": ("ShouldForget", True),
     "portability": ("SendIndividualData", True),
     "storepiielsewhere": ("CanStorePiiElsewhere", True),
-}  # fmt: skip
-CHANNEL_ACTIONS = {"email": "Email", "phone": "Phone", "mail": "MailingAddress",
-                   "social": "Social", "web": "Web", "fax": None}  # fmt: skip
+}
+CHANNEL_ACTIONS = {
+    "email": "Email",
+    "phone": "Phone",
+    "mail": "MailingAddress",
+    "social": "Social",
+    "web": "Web",
+    "fax": None,
+}
 PERSON_FLAGS = {"email": "HasOptedOutOfEmail", "fax": "HasOptedOutOfFax", "phone": "DoNotCall"}
-RESULT_KEYS = {"mail": "mailingResult", "shouldforget": "shouldForgetResult",
-               "storepiielsewhere": "storePIIElsewhereResult"}  # fmt: skip
+RESULT_KEYS = {
+    "mail": "mailingResult",
+    "shouldforget": "shouldForgetResult",
+    "storepiielsewhere": "storePIIElsewhereResult",
+}
 
 
 def _people(store: Store, key: str) -> list[tuple[str, Record]]:
@@ -35,8 +47,9 @@ def _people(store: Store, key: str) -> list[tuple[str, Record]]:
     return out
 
 
-def _proceed(store: Store, action: str, people: list[tuple[str, Record]], now: str,
-             purpose: str | None) -> bool:  # fmt: skip
+def _proceed(
+    store: Store, action: str, people: list[tuple[str, Record]], now: str, purpose: str | None
+) -> bool:
     if not people:
         return False
     individuals = {r.get("IndividualId") or r.get("PersonIndividualId") for _, r in people}

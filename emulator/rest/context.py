@@ -30,9 +30,10 @@ class RestRequest:
     def json(self) -> Any:
         if not self.body.strip():
             raise SalesforceError.of(
-                400, "JSON_PARSER_ERROR", "The HTTP entity body is required, but this request has "
-                "no entity body."
-            )  # fmt: skip
+                400,
+                "JSON_PARSER_ERROR",
+                "The HTTP entity body is required, but this request has no entity body.",
+            )
         try:
             return orjson.loads(self.body)
         except orjson.JSONDecodeError as exc:

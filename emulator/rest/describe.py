@@ -30,50 +30,93 @@ def _urls(version: str, obj: ObjectDef) -> dict[str, str]:
 def _summary(version: str, obj: ObjectDef) -> dict[str, Any]:
     event = obj.is_event
     return {
-        "name": obj.name, "label": obj.label, "labelPlural": obj.label_plural,
-        "keyPrefix": obj.key_prefix, "custom": obj.custom, "queryable": not event,
-        "createable": True, "updateable": not event, "deletable": not event,
-        "retrieveable": not event, "searchable": not event, "undeletable": not event,
-        "triggerable": True, "layoutable": not event, "replicateable": not event,
-        "customSetting": False, "deprecatedAndHidden": False, "feedEnabled": False,
+        "name": obj.name,
+        "label": obj.label,
+        "labelPlural": obj.label_plural,
+        "keyPrefix": obj.key_prefix,
+        "custom": obj.custom,
+        "queryable": not event,
+        "createable": True,
+        "updateable": not event,
+        "deletable": not event,
+        "retrieveable": not event,
+        "searchable": not event,
+        "undeletable": not event,
+        "triggerable": True,
+        "layoutable": not event,
+        "replicateable": not event,
+        "customSetting": False,
+        "deprecatedAndHidden": False,
+        "feedEnabled": False,
         "mergeable": obj.name in ("Account", "Contact", "Lead", "Individual"),
         "urls": _urls(version, obj),
-    }  # fmt: skip
+    }
 
 
 def _change_event_summary(version: str, obj: ObjectDef) -> dict[str, Any]:
-    name = obj.name.removesuffix("__c") + "__ChangeEvent" if obj.custom else f"{obj.name}ChangeEvent"
+    name = (
+        obj.name.removesuffix("__c") + "__ChangeEvent" if obj.custom else f"{obj.name}ChangeEvent"
+    )
     summary = _summary(version, obj)
-    summary.update(name=name, label=f"{obj.label} Change Event", keyPrefix=None, custom=obj.custom,
-                   queryable=False, createable=False, updateable=False, deletable=False)  # fmt: skip
+    summary.update(
+        name=name,
+        label=f"{obj.label} Change Event",
+        keyPrefix=None,
+        custom=obj.custom,
+        queryable=False,
+        createable=False,
+        updateable=False,
+        deletable=False,
+    )
     summary["urls"] = {"sobject": f"/services/data/v{version}/sobjects/{name}"}
     return summary
 
 
 def global_describe(version: str, schema: Schema, cdc: set[str]) -> dict[str, Any]:
     sobjects = [_summary(version, o) for o in schema.objects.values()]
-    sobjects += [_change_event_summary(version, schema.objects[n]) for n in sorted(cdc)
-                 if n in schema.objects]  # fmt: skip
+    sobjects += [
+        _change_event_summary(version, schema.objects[n])
+        for n in sorted(cdc)
+        if n in schema.objects
+    ]
     return {"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": sobjects}
 
 
 def describe_field(definition: FieldDef) -> dict[str, Any]:
     return {
-        "name": definition.name, "label": definition.label or definition.name,
-        "type": definition.type, "length": definition.length, "custom": definition.custom,
-        "nillable": definition.nillable, "createable": definition.createable,
-        "updateable": definition.updateable, "defaultedOnCreate": definition.defaulted_on_create,
+        "name": definition.name,
+        "label": definition.label or definition.name,
+        "type": definition.type,
+        "length": definition.length,
+        "custom": definition.custom,
+        "nillable": definition.nillable,
+        "createable": definition.createable,
+        "updateable": definition.updateable,
+        "defaultedOnCreate": definition.defaulted_on_create,
         "defaultValue": definition.default_value if definition.type != "boolean" else None,
-        "defaultValueFormula": None, "externalId": definition.external_id,
-        "unique": definition.unique, "idLookup": definition.name == "Id" or definition.unique,
-        "filterable": True, "sortable": definition.type != "textarea",
+        "defaultValueFormula": None,
+        "externalId": definition.external_id,
+        "unique": definition.unique,
+        "idLookup": definition.name == "Id" or definition.unique,
+        "filterable": True,
+        "sortable": definition.type != "textarea",
         "groupable": definition.type not in ("textarea", "double", "datetime"),
-        "precision": definition.precision, "scale": definition.scale, "digits": 0,
-        "byteLength": definition.length * 3, "autoNumber": bool(definition.auto_number_format),
-        "calculated": False, "compoundFieldName": None, "nameField": definition.name == "Name",
+        "precision": definition.precision,
+        "scale": definition.scale,
+        "digits": 0,
+        "byteLength": definition.length * 3,
+        "autoNumber": bool(definition.auto_number_format),
+        "calculated": False,
+        "compoundFieldName": None,
+        "nameField": definition.name == "Name",
         "picklistValues": [
-            {"active": True, "defaultValue": value == definition.default_value, "label": value,
-             "validFor": None, "value": value}
+            {
+                "active": True,
+                "defaultValue": value == definition.default_value,
+                "label": value,
+                "validFor": None,
+                "value": value,
+            }
             for value in definition.picklist
         ],
         "restrictedPicklist": definition.restricted_picklist,
@@ -81,24 +124,40 @@ def describe_field(definition: FieldDef) -> dict[str, Any]:
         "relationshipName": definition.relationship_name,
         "polymorphicForeignKey": len(definition.reference_to) > 1,
         "soapType": "tns:ID" if definition.type in ("id", "reference") else "xsd:string",
-    }  # fmt: skip
+    }
 
 
 def _address_field(compound: str) -> dict[str, Any]:
-    return {"name": compound, "label": compound, "type": "address", "length": 0,
-            "nillable": True, "createable": False, "updateable": False, "custom": False,
-            "picklistValues": [], "referenceTo": [], "relationshipName": None,
-            "defaultedOnCreate": False, "externalId": False, "unique": False}  # fmt: skip
+    return {
+        "name": compound,
+        "label": compound,
+        "type": "address",
+        "length": 0,
+        "nillable": True,
+        "createable": False,
+        "updateable": False,
+        "custom": False,
+        "picklistValues": [],
+        "referenceTo": [],
+        "relationshipName": None,
+        "defaultedOnCreate": False,
+        "externalId": False,
+        "unique": False,
+    }
 
 
 def child_relationships(schema: Schema, obj: ObjectDef) -> list[dict[str, Any]]:
-    children = []
-    for other in schema.objects.values():
-        for definition in other.fields.values():
-            if obj.name in definition.reference_to and definition.type == "reference":
-                children.append({"childSObject": other.name, "field": definition.name,
-                                 "relationshipName": None, "cascadeDelete": False})  # fmt: skip
-    return children
+    return [
+        {
+            "childSObject": other.name,
+            "field": definition.name,
+            "relationshipName": None,
+            "cascadeDelete": False,
+        }
+        for other in schema.objects.values()
+        for definition in other.fields.values()
+        if obj.name in definition.reference_to and definition.type == "reference"
+    ]
 
 
 def describe(version: str, schema: Schema, obj: ObjectDef) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from emulator.errors import ErrorItem, SalesforceError
 from emulator.rest.context import RestRequest, RestResponse, ok
 from emulator.schema.model import ObjectDef
-from emulator.validation import FieldProblem, coerce_value, missing_required
+from emulator.validation import FieldValueError, coerce_value, missing_required
 
 
 def publish_event(request: RestRequest, obj: ObjectDef, payload: dict[str, Any]) -> RestResponse:
@@ -19,13 +19,15 @@ def publish_event(request: RestRequest, obj: ObjectDef, payload: dict[str, Any])
             continue
         definition = obj.field(key)
         if definition is None or not definition.createable:
-            errors.append(ErrorItem(
-                "INVALID_FIELD", f"No such column '{key}' on sobject of type {obj.name}", (key,)
-            ))  # fmt: skip
+            errors.append(
+                ErrorItem(
+                    "INVALID_FIELD", f"No such column '{key}' on sobject of type {obj.name}", (key,)
+                )
+            )
             continue
         try:
             value = coerce_value(definition, raw)
-        except FieldProblem as problem:
+        except FieldValueError as problem:
             errors.append(problem.item)
             continue
         if value is not None:
@@ -42,10 +44,13 @@ def publish_event(request: RestRequest, obj: ObjectDef, payload: dict[str, Any])
     event_uuid = org.publisher.publish_platform_event(obj.name, values)
     event_id = org.store.ids.new(obj.key_prefix)
     return ok(
-        {"id": event_id, "success": True,
-         "errors": [{"statusCode": "OPERATION_ENQUEUED", "message": event_uuid, "fields": []}]},
+        {
+            "id": event_id,
+            "success": True,
+            "errors": [{"statusCode": "OPERATION_ENQUEUED", "message": event_uuid, "fields": []}],
+        },
         201,
-    )  # fmt: skip
+    )
 
 
 def _event_value(kind: str, value: Any) -> Any:

@@ -71,9 +71,12 @@ def query_handler(request: RestRequest, cursors: Cursors, *, include_deleted: bo
         raise SalesforceError.of(400, "MALFORMED_QUERY", "A query string has to be specified")
     try:
         result = run_query(
-            request.org.store, text, request.version, request.org.clock.datetime(),
+            request.org.store,
+            text,
+            request.version,
+            request.org.clock.datetime(),
             include_deleted=include_deleted,
-        )  # fmt: skip
+        )
     except SoqlError as error:
         raise SalesforceError.of(400, error.code, str(error)) from None
     if not result.rows:

@@ -21,9 +21,7 @@ def attributes(version: str, obj_name: str, record_id: str | None) -> dict[str, 
 
 def address_value(obj: ObjectDef, record: Record, compound: str) -> dict[str, Any] | None:
     prefix = obj.addresses[compound]
-    parts = {
-        part[0].lower() + part[1:]: record.get(prefix + part) for part in ADDRESS_COMPONENTS
-    }
+    parts = {part[0].lower() + part[1:]: record.get(prefix + part) for part in ADDRESS_COMPONENTS}
     if all(v is None for v in parts.values()):
         return None
     return dict(sorted(parts.items()))

@@ -12,6 +12,7 @@ from emulator.rest.describe import describe_handler, global_handler, metadata_ha
 from emulator.rest.events import publish_event
 from emulator.rest.limits_api import limits_handler
 from emulator.rest.query import Cursors, query_handler
+from emulator.schema.model import ObjectDef
 
 
 class RestApi:
@@ -76,22 +77,28 @@ class RestApi:
                 return sobjects.updated_list(request, obj)
             return sobjects.handle_record(request, obj, third)
         if len(parts) == 4:
-            field_name = sobjects.external_field(obj, third)
-            if request.method == "GET":
-                return sobjects.get_by_external(request, obj, field_name, parts[3])
-            if request.method in ("PATCH", "POST"):
-                return sobjects.upsert_record(request, obj, field_name, parts[3])
-            if request.method == "DELETE":
-                ids = sobjects.matching_ids(request.org.unit_of_work(), obj, field_name, parts[3])
-                if not ids:
-                    raise not_found()
-                return sobjects.delete_record(request, obj, ids[0])
+            return _by_external_id(request, obj, third, parts[3])
         raise not_found()
+
+
+def _by_external_id(request: RestRequest, obj: ObjectDef, field: str, value: str) -> RestResponse:
+    field_name = sobjects.external_field(obj, field)
+    if request.method == "GET":
+        return sobjects.get_by_external(request, obj, field_name, value)
+    if request.method in ("PATCH", "POST"):
+        return sobjects.upsert_record(request, obj, field_name, value)
+    if request.method == "DELETE":
+        ids = sobjects.matching_ids(request.org.unit_of_work(), obj, field_name, value)
+        if not ids:
+            raise not_found()
+        return sobjects.delete_record(request, obj, ids[0])
+    raise not_found()
 
 
 def _only(request: RestRequest, *methods: str) -> None:
     if request.method not in methods:
         raise SalesforceError.of(
-            405, "METHOD_NOT_ALLOWED",
+            405,
+            "METHOD_NOT_ALLOWED",
             f"HTTP Method '{request.method}' not allowed. Allowed are {','.join(methods)}",
-        )  # fmt: skip
+        )

@@ -10,7 +10,7 @@ from emulator.rest.context import RestRequest, RestResponse, no_content, ok
 from emulator.rest.records import render_record
 from emulator.schema.model import ObjectDef
 from emulator.transaction import RecordError, UnitOfWork
-from emulator.validation import coerce_datetime, coerce_payload
+from emulator.validation import FieldValueError, coerce_datetime, coerce_payload
 
 
 def object_or_404(request: RestRequest, name: str) -> ObjectDef:
@@ -23,8 +23,15 @@ def object_or_404(request: RestRequest, name: str) -> ObjectDef:
 def record_id_or_error(obj: ObjectDef, value: str) -> str:
     record_id = normalise(value)
     if record_id is None or record_id[:3] != obj.key_prefix:
-        raise SalesforceError(404, [ErrorItem("NOT_FOUND", "Provided external ID field does "
-                                              "not exist or is not accessible: " + value)])  # fmt: skip
+        raise SalesforceError(
+            404,
+            [
+                ErrorItem(
+                    "NOT_FOUND",
+                    "Provided external ID field does not exist or is not accessible: " + value,
+                )
+            ],
+        )
     return record_id
 
 
@@ -37,12 +44,14 @@ def success(record_id: str, **extra: Any) -> dict[str, Any]:
 
 
 def create_record(request: RestRequest, obj: ObjectDef, payload: dict[str, Any]) -> RestResponse:
-    if "Id" in payload and payload["Id"]:
+    if payload.get("Id"):
         raise SalesforceError.of(
-            400, "INVALID_FIELD_FOR_INSERT_UPDATE",
+            400,
+            "INVALID_FIELD_FOR_INSERT_UPDATE",
             "Unable to create/update fields: Id. Please check the security settings of this "
-            "field and verify that it is read/write for your profile or permission set.", ("Id",),
-        )  # fmt: skip
+            "field and verify that it is read/write for your profile or permission set.",
+            ("Id",),
+        )
     values, errors = coerce_payload(obj, payload, creating=True)
     if errors:
         raise SalesforceError(400, errors)
@@ -53,7 +62,9 @@ def create_record(request: RestRequest, obj: ObjectDef, payload: dict[str, Any])
         raise raise_record_error(error) from None
     work.commit()
     response = ok(success(record_id), 201)
-    response.headers["Location"] = f"/services/data/v{request.version}/sobjects/{obj.name}/{record_id}"
+    response.headers["Location"] = (
+        f"/services/data/v{request.version}/sobjects/{obj.name}/{record_id}"
+    )
     return response
 
 
@@ -66,7 +77,9 @@ def _fields_param(request: RestRequest, obj: ObjectDef) -> list[str] | None:
         definition = obj.field(name.strip())
         if definition is None:
             raise SalesforceError.of(
-                400, "INVALID_FIELD", f"No such column '{name.strip()}' on sobject of type {obj.name}"
+                400,
+                "INVALID_FIELD",
+                f"No such column '{name.strip()}' on sobject of type {obj.name}",
             )
         names.append(definition.name)
     return names
@@ -119,7 +132,9 @@ def handle_record(request: RestRequest, obj: ObjectDef, raw_id: str) -> RestResp
 
 def method_not_allowed(method: str) -> SalesforceError:
     return SalesforceError.of(
-        405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are GET,PATCH,DELETE"
+        405,
+        "METHOD_NOT_ALLOWED",
+        f"HTTP Method '{method}' not allowed. Allowed are GET,PATCH,DELETE",
     )
 
 
@@ -127,7 +142,9 @@ def external_field(obj: ObjectDef, name: str) -> str:
     definition = obj.field(name)
     if definition is None or not (definition.external_id or definition.name == "Id"):
         raise SalesforceError.of(
-            404, "NOT_FOUND", f"Provided external ID field does not exist or is not accessible: {name}"
+            404,
+            "NOT_FOUND",
+            f"Provided external ID field does not exist or is not accessible: {name}",
         )
     return definition.name
 
@@ -172,7 +189,9 @@ def upsert_one(
     return work.create(obj, values), True
 
 
-def upsert_record(request: RestRequest, obj: ObjectDef, field_name: str, value: str) -> RestResponse:
+def upsert_record(
+    request: RestRequest, obj: ObjectDef, field_name: str, value: str
+) -> RestResponse:
     work = request.org.unit_of_work(request.origin, request.session.user_id)
     try:
         record_id, created = upsert_one(work, obj, field_name, value, request.json_object())
@@ -186,15 +205,21 @@ def upsert_record(request: RestRequest, obj: ObjectDef, field_name: str, value: 
     return ok(success(record_id, created=created), 201 if created else 200)
 
 
-def get_by_external(request: RestRequest, obj: ObjectDef, field_name: str, value: str) -> RestResponse:
+def get_by_external(
+    request: RestRequest, obj: ObjectDef, field_name: str, value: str
+) -> RestResponse:
     work = request.org.unit_of_work()
-    ids = [i for i in matching_ids(work, obj, field_name, value)
-           if not (work.get(obj.name, i) or {}).get("IsDeleted")]  # fmt: skip
+    ids = [
+        i
+        for i in matching_ids(work, obj, field_name, value)
+        if not (work.get(obj.name, i) or {}).get("IsDeleted")
+    ]
     if not ids:
         raise not_found()
     if len(ids) > 1:
-        return RestResponse(300, [f"/services/data/v{request.version}/sobjects/{obj.name}/{i}"
-                                  for i in ids])  # fmt: skip
+        return RestResponse(
+            300, [f"/services/data/v{request.version}/sobjects/{obj.name}/{i}" for i in ids]
+        )
     return get_record(request, obj, ids[0])
 
 
@@ -202,7 +227,7 @@ def _window(request: RestRequest) -> tuple[str, str]:
     try:
         start = coerce_datetime(request.query["start"])
         end = coerce_datetime(request.query["end"])
-    except (KeyError, Exception):
+    except (KeyError, FieldValueError):
         raise SalesforceError.of(
             400, "INVALID_REPLICATION_DATE", "start and end must be valid dateTime values"
         ) from None
@@ -214,13 +239,16 @@ def deleted_list(request: RestRequest, obj: ObjectDef) -> RestResponse:
     log = request.org.store.deleted_log.get(obj.name, {})
     items = [{"id": i, "deletedDate": d} for i, d in log.items() if start <= d <= end]
     earliest = min(log.values(), default=start)
-    return ok({"deletedRecords": items, "earliestDateAvailable": earliest, "latestDateCovered": end})
+    return ok(
+        {"deletedRecords": items, "earliestDateAvailable": earliest, "latestDateCovered": end}
+    )
 
 
 def updated_list(request: RestRequest, obj: ObjectDef) -> RestResponse:
     start, end = _window(request)
-    ids = [r["Id"] for r in request.org.store.live(obj.name)
-           if start <= r.get("LastModifiedDate", "") <= end]  # fmt: skip
+    ids = [
+        r["Id"]
+        for r in request.org.store.live(obj.name)
+        if start <= r.get("LastModifiedDate", "") <= end
+    ]
     return ok({"ids": ids, "latestDateCovered": end})
-
-

@@ -35,9 +35,13 @@ def url(name: str) -> FieldDef:
 
 def boolean(name: str, default: bool = False) -> FieldDef:
     return FieldDef(
-        name, "boolean", _label(name), nillable=False, defaulted_on_create=True,
+        name,
+        "boolean",
+        _label(name),
+        nillable=False,
+        defaulted_on_create=True,
         default_value=default,
-    )  # fmt: skip
+    )
 
 
 def datetime_(name: str, *, required: bool = False) -> FieldDef:
@@ -65,10 +69,16 @@ def picklist(
     required: bool = False,
 ) -> FieldDef:
     return FieldDef(
-        name, "picklist", _label(name), 255, nillable=not required,
-        defaulted_on_create=default is not None, default_value=default,
-        picklist=tuple(values), restricted_picklist=restricted,
-    )  # fmt: skip
+        name,
+        "picklist",
+        _label(name),
+        255,
+        nillable=not required,
+        defaulted_on_create=default is not None,
+        default_value=default,
+        picklist=tuple(values),
+        restricted_picklist=restricted,
+    )
 
 
 def ref(
@@ -77,9 +87,14 @@ def ref(
     targets = (to,) if isinstance(to, str) else tuple(to)
     rel = relationship or name.removesuffix("Id")
     return FieldDef(
-        name, "reference", _label(name), 18, nillable=not required,
-        reference_to=targets, relationship_name=rel,
-    )  # fmt: skip
+        name,
+        "reference",
+        _label(name),
+        18,
+        nillable=not required,
+        reference_to=targets,
+        relationship_name=rel,
+    )
 
 
 def readonly(definition: FieldDef) -> FieldDef:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET  # noqa: S405 - parses the project's own metadata files
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from emulator.schema.builders import new_object
@@ -101,9 +101,16 @@ def _custom_object(directory: Path, key_prefix: str) -> ObjectDef:
     name_field = root.find(NS + "nameField")
     if name_field is not None and _text(name_field, "type") == "AutoNumber":
         obj.add(
-            FieldDef("Name", "string", _text(name_field, "label", "Name"), 80, createable=False,
-                     updateable=False, auto_number_format=_text(name_field, "displayFormat"))
-        )  # fmt: skip
+            FieldDef(
+                "Name",
+                "string",
+                _text(name_field, "label", "Name"),
+                80,
+                createable=False,
+                updateable=False,
+                auto_number_format=_text(name_field, "displayFormat"),
+            )
+        )
     else:
         obj.add(FieldDef("Name", "string", "Name", 80, nillable=False))
     return obj

@@ -84,15 +84,22 @@ def files() -> list[ObjectDef]:
         text("PathOnClient", 500, required=True),
         textarea("VersionData", 131072),
         ref("ContentDocumentId", "ContentDocument"),
-        ref("FirstPublishLocationId", ("Contact", "Account", "Case", "Individual"),
-            "FirstPublishLocation"),  # fmt: skip
+        ref(
+            "FirstPublishLocationId",
+            ("Contact", "Account", "Case", "Individual"),
+            "FirstPublishLocation",
+        ),
         boolean("IsLatest", default=True),
     )
     link = new_object("ContentDocumentLink", "06A", owned=False, cdc=False)
     link.add(
         ref("ContentDocumentId", "ContentDocument", required=True),
-        ref("LinkedEntityId", ("Contact", "Account", "Case", "Individual", "Lead", "User"),
-            "LinkedEntity", required=True),  # fmt: skip
+        ref(
+            "LinkedEntityId",
+            ("Contact", "Account", "Case", "Individual", "Lead", "User"),
+            "LinkedEntity",
+            required=True,
+        ),
         picklist("ShareType", ("V", "C", "I"), default="V"),
         picklist("Visibility", ("AllUsers", "InternalUsers", "SharedUsers"), default="AllUsers"),
     )

@@ -157,8 +157,12 @@ def authorization_forms() -> list[ObjectDef]:
     consent.add(
         text("Name", 255, required=True),
         ref("AuthorizationFormTextId", "AuthorizationFormText", required=True),
-        ref("ConsentGiverId", ("Account", "Contact", "Individual", "User"), "ConsentGiver",
-            required=True),  # fmt: skip
+        ref(
+            "ConsentGiverId",
+            ("Account", "Contact", "Individual", "User"),
+            "ConsentGiver",
+            required=True,
+        ),
         datetime_("ConsentCapturedDateTime", required=True),
         text("ConsentCapturedSource", 255, required=True),
         picklist("ConsentCapturedSourceType", ("Email", "Phone", "Web", "Paper", "Other")),

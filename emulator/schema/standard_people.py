@@ -21,8 +21,12 @@ from emulator.schema.builders import (
 from emulator.schema.model import FieldDef, ObjectDef
 
 SALUTATIONS = ("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.", "Mx.")
-LEAD_STATUS = ("Open - Not Contacted", "Working - Contacted", "Closed - Converted",
-               "Closed - Not Converted")  # fmt: skip
+LEAD_STATUS = (
+    "Open - Not Contacted",
+    "Working - Contacted",
+    "Closed - Converted",
+    "Closed - Not Converted",
+)
 
 
 def _person_name(obj: ObjectDef) -> None:
@@ -40,11 +44,21 @@ def individual() -> ObjectDef:
     _person_name(obj)
     obj.add(
         date("BirthDate"),
-        *(boolean(flag) for flag in (
-            "HasOptedOutTracking", "HasOptedOutProfiling", "HasOptedOutProcessing",
-            "HasOptedOutSolicit", "HasOptedOutGeoTracking", "ShouldForget", "SendIndividualData",
-            "CanStorePiiElsewhere", "HasPrivacyHold", "IsHomeOwner",
-        )),  # fmt: skip
+        *(
+            boolean(flag)
+            for flag in (
+                "HasOptedOutTracking",
+                "HasOptedOutProfiling",
+                "HasOptedOutProcessing",
+                "HasOptedOutSolicit",
+                "HasOptedOutGeoTracking",
+                "ShouldForget",
+                "SendIndividualData",
+                "CanStorePiiElsewhere",
+                "HasPrivacyHold",
+                "IsHomeOwner",
+            )
+        ),
         picklist("IndividualsAge", ("Under 13", "13-15", "16-17", "18 or Older", "Unknown")),
         integer("ChildrenCount"),
         integer("ConsumerCreditScore"),

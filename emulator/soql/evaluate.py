@@ -12,10 +12,10 @@ from emulator.ids import normalise
 from emulator.rest.records import address_value, attributes
 from emulator.schema.model import NUMBER_TYPES, FieldDef, ObjectDef, Schema
 from emulator.soql.dates import as_stored, date_range
-from emulator.soql.nodes import Compare, Condition, DateLiteral, Literal, Logic, Not, Query
+from emulator.soql.nodes import Compare, Condition, DateLiteral, Literal, Logic, Not
 from emulator.soql.parser import SoqlError
 from emulator.store import Record, Store
-from emulator.validation import FieldProblem, coerce_datetime
+from emulator.validation import FieldValueError, coerce_datetime
 
 Getter = Callable[[Record], Any]
 
@@ -41,8 +41,9 @@ def resolve(schema: Schema, obj: ObjectDef, path: tuple[str, ...]) -> ResolvedPa
             raise SoqlError(
                 f"Didn't understand relationship '{part}' in field path. If you are attempting to "
                 "use a custom relationship, be sure to append the '__r' after the custom "
-                "relationship name.", "INVALID_FIELD",
-            )  # fmt: skip
+                "relationship name.",
+                "INVALID_FIELD",
+            )
         target = schema.get(reference.reference_to[0])
         if target is None:
             raise SoqlError(f"Didn't understand relationship '{part}'", "INVALID_FIELD")
@@ -118,14 +119,20 @@ class Evaluator:
                 return text[:10]
             try:
                 return coerce_datetime(text if "T" in text else text + "T00:00:00Z")
-            except FieldProblem:
+            except FieldValueError:
                 raise SoqlError(f"invalid datetime literal {text}") from None
         if kind == "boolean" and literal.kind not in ("boolean", "null"):
-            raise SoqlError(f"value of filter criterion for field '{definition.name}' must be of "
-                            "type boolean and should not be enclosed in quotes", "INVALID_FIELD")  # fmt: skip
+            raise SoqlError(
+                f"value of filter criterion for field '{definition.name}' must be of "
+                "type boolean and should not be enclosed in quotes",
+                "INVALID_FIELD",
+            )
         if kind in NUMBER_TYPES and literal.kind == "string":
-            raise SoqlError(f"value of filter criterion for field '{definition.name}' must be of "
-                            "type double and should not be enclosed in quotes", "INVALID_FIELD")  # fmt: skip
+            raise SoqlError(
+                f"value of filter criterion for field '{definition.name}' must be of "
+                "type double and should not be enclosed in quotes",
+                "INVALID_FIELD",
+            )
         return _normal(definition, literal.value)
 
     def compile(self, condition: Condition) -> Callable[[Record], bool]:
@@ -148,9 +155,15 @@ class Evaluator:
         if isinstance(condition.value, tuple):
             wanted = {self.literal(definition, v) for v in condition.value}
             if op in ("INCLUDES", "EXCLUDES"):
-                has = lambda r: bool(wanted & set(str(get(r) or "").casefold().split(";")))  # noqa: E731
+
+                def has(r: Record) -> bool:
+                    return bool(wanted & set(str(get(r) or "").casefold().split(";")))
+
                 return has if op == "INCLUDES" else (lambda r: not has(r))
-            inside = lambda r: _normal(definition, get(r)) in wanted  # noqa: E731
+
+            def inside(r: Record) -> bool:
+                return _normal(definition, get(r)) in wanted
+
             return inside if op == "IN" else (lambda r: not inside(r))
         value = self.literal(definition, condition.value)
         if op == "LIKE":
@@ -196,8 +209,9 @@ def _scalar_predicate(op: str, value: Any, get: Getter) -> Callable[[Record], bo
     return lambda r: (v := get(r)) is not None and test(v)
 
 
-def shape(version: str, store: Store, obj: ObjectDef, record: Record,
-          paths: list[ResolvedPath]) -> dict[str, Any]:  # fmt: skip
+def shape(
+    version: str, store: Store, obj: ObjectDef, record: Record, paths: list[ResolvedPath]
+) -> dict[str, Any]:
     """A query result row with nested parent-relationship objects."""
     row: dict[str, Any] = {"attributes": attributes(version, obj.name, record["Id"])}
     for resolved in paths:
@@ -211,8 +225,9 @@ def shape(version: str, store: Store, obj: ObjectDef, record: Record,
                 found = store.find(source["Id"]) if source else None
                 target[rel_name] = (
                     {"attributes": attributes(version, found[0].name, source["Id"])}
-                    if found and source else None
-                )  # fmt: skip
+                    if found and source
+                    else None
+                )
             target = target[rel_name]
         if target is None or source is None:
             continue

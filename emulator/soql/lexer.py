@@ -33,7 +33,7 @@ class Token:
 
 class LexError(ValueError):
     def __init__(self, position: int, text: str) -> None:
-        super().__init__(f"unexpected token at {position}: {text[position:position + 20]!r}")
+        super().__init__(f"unexpected token at {position}: {text[position : position + 20]!r}")
         self.position = position
 
 

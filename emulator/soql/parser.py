@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 from emulator.soql.lexer import LexError, Token, tokenize
-from emulator.soql.nodes import Compare, Condition, DateLiteral, Literal, Logic, Not, OrderItem, Query
+from emulator.soql.nodes import (
+    Compare,
+    Condition,
+    DateLiteral,
+    Literal,
+    Logic,
+    Not,
+    OrderItem,
+    Query,
+)
 
-RELATIVE_DATES = frozenset({
-    "TODAY", "YESTERDAY", "TOMORROW", "LAST_WEEK", "THIS_WEEK", "NEXT_WEEK", "LAST_MONTH",
-    "THIS_MONTH", "NEXT_MONTH", "LAST_90_DAYS", "NEXT_90_DAYS", "THIS_YEAR", "LAST_YEAR",
-    "NEXT_YEAR",
-})  # fmt: skip
-RELATIVE_N = frozenset({"LAST_N_DAYS", "NEXT_N_DAYS", "N_DAYS_AGO", "LAST_N_MONTHS",
-                        "NEXT_N_MONTHS", "N_MONTHS_AGO"})  # fmt: skip
+RELATIVE_DATES = frozenset(
+    {
+        "TODAY",
+        "YESTERDAY",
+        "TOMORROW",
+        "LAST_WEEK",
+        "THIS_WEEK",
+        "NEXT_WEEK",
+        "LAST_MONTH",
+        "THIS_MONTH",
+        "NEXT_MONTH",
+        "LAST_90_DAYS",
+        "NEXT_90_DAYS",
+        "THIS_YEAR",
+        "LAST_YEAR",
+        "NEXT_YEAR",
+    }
+)
+RELATIVE_N = frozenset(
+    {"LAST_N_DAYS", "NEXT_N_DAYS", "N_DAYS_AGO", "LAST_N_MONTHS", "NEXT_N_MONTHS", "N_MONTHS_AGO"}
+)
 COMPARISONS = frozenset({"=", "!=", "<>", "<", "<=", ">", ">="})
 
 
@@ -29,7 +52,7 @@ class _Parser:
         try:
             self.tokens = tokenize(text)
         except LexError as exc:
-            raise SoqlError(f"unexpected token: {text[exc.position:exc.position + 20]}") from None
+            raise SoqlError(f"unexpected token: {text[exc.position : exc.position + 20]}") from None
         self.index = 0
 
     @property
@@ -43,8 +66,10 @@ class _Parser:
 
     def fail(self, expected: str) -> SoqlError:
         found = self.token.text or "end of query"
-        return SoqlError(f"\n{self.text}\n{' ' * 0}^\nERROR at Row:1:Column:{self.token.position + 1}"
-                         f"\nunexpected token: '{found}' (expected {expected})")  # fmt: skip
+        return SoqlError(
+            f"\n{self.text}\n^\nERROR at Row:1:Column:{self.token.position + 1}"
+            f"\nunexpected token: '{found}' (expected {expected})"
+        )
 
     def expect_word(self, *words: str) -> Token:
         if not self.token.is_word(*words):

@@ -25,7 +25,7 @@ def _sort(evaluator: Evaluator, query: Query, records: list[Record]) -> list[Rec
         present = [r for r in records if get(r) is not None]
         missing = [r for r in records if get(r) is None]
         present.sort(
-            key=lambda r: (v.casefold() if isinstance(v := get(r), str) else v),
+            key=lambda r: v.casefold() if isinstance(v := get(r), str) else v,
             reverse=item.descending,
         )
         records = missing + present if item.nulls_go_first else present + missing

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
 
-from tests.fixtures.emulator import EmulatorHandle
+from tests.fixtures.emulator import EmulatorHandle, sobject
 
 pytestmark = pytest.mark.integration
 
@@ -17,9 +17,9 @@ def test_fixture_exposes_a_working_org(emulator: EmulatorHandle) -> None:
     assert emulator.hub is not None
     sf = emulator.salesforce()
     try:
-        created = sf.Individual.create({"LastName": "Fixture", "FirstName": "Check"})
+        created = sobject(sf, "Individual").create({"LastName": "Fixture", "FirstName": "Check"})
         assert created["success"] is True
-        row = sf.Individual.get(created["id"])
+        row = sobject(sf, "Individual").get(created["id"])
         assert row["Name"] == "Check Fixture"
         assert emulator.org.get("Individual", created["id"]) is not None
     finally:
