@@ -175,7 +175,7 @@ def _consent(ctx: Ctx) -> BasisResult:
     result = consent_for(ctx)
     reason = None if result.active else result.reason
     ctx.flags.extend(result.flags)
-    ctx.check("R6", reason, channel=ctx.channel.value if ctx.channel else None)
+    ctx.check("R6", reason, channel=ctx.channel)
     return BasisResult(reason, result.valid_until, result)
 
 

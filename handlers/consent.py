@@ -55,9 +55,15 @@ def latest_at(history: tuple[ConsentRecorded, ...], t: datetime) -> ConsentRecor
 
 
 def _withdrawn_later(
-    state: PersonState, policy: Policy, purpose_id: str, channel: Channel | None, since: datetime
+    state: PersonState,
+    policy: Policy,
+    purpose_id: str,
+    channel: Channel | None,
+    *,
+    since: datetime,
+    t: datetime,
 ) -> bool:
-    """An OPT_OUT on the purpose (channel-less) or an ancestor, at or after `since`."""
+    """An OPT_OUT on the purpose (channel-less) or an ancestor, in [since, t]."""
     keys = [consent_key(purpose_id, None)] if channel is not None else []
     for ancestor in policy.ancestors[purpose_id]:
         keys.append(consent_key(ancestor, channel))
@@ -65,7 +71,7 @@ def _withdrawn_later(
             keys.append(consent_key(ancestor, None))
     for key in keys:
         for record in state.consents.get(key, ()):
-            if record.status is ConsentStatus.OPT_OUT and record.occurred_at >= since:
+            if record.status is ConsentStatus.OPT_OUT and since <= record.occurred_at <= t:
                 return True
     return False
 
@@ -142,7 +148,7 @@ def consent_active(
         withdrawn = record is not None and record.status is ConsentStatus.OPT_OUT and had_opt_in
         reason = Reason.CONSENT_WITHDRAWN if withdrawn else Reason.CONSENT_NOT_OPT_IN
         return ConsentResult(False, reason, record)
-    if _withdrawn_later(state, policy, purpose.id, channel, record.occurred_at):
+    if _withdrawn_later(state, policy, purpose.id, channel, since=record.occurred_at, t=t):
         return ConsentResult(False, Reason.CONSENT_WITHDRAWN, record)
     return _check_record(state, policy, purpose, record, t)
 

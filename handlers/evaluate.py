@@ -8,7 +8,9 @@ pass, the reason is the granting rule's code.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from handlers.basis import GRANT_REASON, basis_valid, effective_basis
 from handlers.channels import marketing_channel
@@ -27,25 +29,51 @@ from schemas.enums import Basis, Category, Channel
 from schemas.errors import InvalidInputError
 from schemas.outputs import Decision
 from schemas.policy import Policy
+from schemas.purpose import Purpose
 from schemas.state import PersonState
 
-_GUARDS: tuple[tuple[str, Callable[[Ctx], Reason | None]], ...] = (
-    ("R1", erased),
-    ("R2", restricted),
+Guard = Callable[[Ctx], Reason | None]
+# Stages in evaluation order; PRE and MID do not depend on the channel (MID does, through R9,
+# only for special-category marketing), so a matrix evaluates them once per purpose.
+_PRE: tuple[tuple[str, Guard], ...] = (("R1", erased), ("R2", restricted))
+_CHANNEL: tuple[tuple[str, Guard], ...] = (
     ("R4", objected_or_suppressed),
     ("R4b", channel_opted_out),
+)
+_MID: tuple[tuple[str, Guard], ...] = (
     ("R3", notice_missing),
     ("R9", special_category),
     ("R5", basis_not_allowed),
 )
 
+# §3.7 rows of the rules that can refuse before the channel rows.
+_GUARD_ROW = {"R1": "T1", "R2": "T2", "R4": "T3", "R4b": "T4", "R3": "T4b", "R9": "T5", "R5": "T6"}
+# Channel rows and the rule that states them (T9-T23 are R12 unless a narrower rule applies).
+_ROW_RULE = {
+    "T7": "R6",
+    "T16": "R16",
+    "T17": "R16",
+    "T18": "R14",
+    "T19": "R13",
+    "T20": "R13",
+    "T21": "R15",
+}
+
+
+def _basis_row(purpose: Purpose, basis: Basis) -> str | None:
+    """Row of a basis-validity refusal: T7 (consent) / T8 (LIA) for marketing, T25 otherwise."""
+    if purpose.category is Category.NON_MARKETING:
+        return "T25"
+    return {Basis.CONSENT: "T7", Basis.LEGITIMATE_INTERESTS: "T8"}.get(basis)
+
+
 _BASIS_RULE = {
-    "CONSENT": "R6",
-    "LEGITIMATE_INTERESTS": "R7",
-    "CONTRACT": "R8",
-    "LEGAL_OBLIGATION": "R10",
-    "VITAL_INTERESTS": "R6(1)(d)",
-    "PUBLIC_TASK": "R6(1)(e)",
+    Basis.CONSENT: "R6",
+    Basis.LEGITIMATE_INTERESTS: "R7",
+    Basis.CONTRACT: "R8",
+    Basis.LEGAL_OBLIGATION: "R10",
+    Basis.VITAL_INTERESTS: "Art6(1)(d)",
+    Basis.PUBLIC_TASK: "Art6(1)(e)",
 }
 
 
@@ -57,29 +85,79 @@ def evaluate(
     t: datetime,
     *,
     explain: bool = False,
+    memo: dict[tuple[str, str], Any] | None = None,
 ) -> Decision:
+    """One cell. `memo` (one dict per state, policy and t) shares channel-free rule outcomes."""
     if state.person is None:
         raise InvalidInputError("person", "no person facts folded yet")
     purpose = policy.purpose(purpose_id)
+    if explain:
+        memo = None
+    shared = memo is not None and purpose.category is Category.NON_MARKETING
+    if shared and memo is not None and ("cell", purpose_id) in memo:
+        cached: Decision = memo[("cell", purpose_id)]
+        return replace(cached, channel=channel)
     basis = effective_basis(state, policy, purpose_id, t)
     ctx = Ctx(state, policy, purpose, channel, t, state.person, basis, [] if explain else None)
+    decision = _evaluate(ctx, memo)
+    if shared and memo is not None and basis is not Basis.CONSENT:
+        memo[("cell", purpose_id)] = decision
+    return decision
+
+
+def _first(ctx: Ctx, guards: tuple[tuple[str, Guard], ...]) -> tuple[Reason, str] | None:
+    for rule, guard in guards:
+        reason = guard(ctx)
+        if reason is not None:
+            return reason, rule
+    return None
+
+
+def _stage(
+    ctx: Ctx,
+    memo: dict[tuple[str, str], Any] | None,
+    name: str,
+    guards: tuple[tuple[str, Guard], ...],
+) -> tuple[Reason, str] | None:
+    if memo is None:
+        return _first(ctx, guards)
+    key = (name, ctx.purpose.id)
+    if key not in memo:
+        memo[key] = _first(ctx, guards)
+    failed: tuple[Reason, str] | None = memo[key]
+    return failed
+
+
+def _evaluate(ctx: Ctx, memo: dict[tuple[str, str], Any] | None) -> Decision:
+    purpose, basis = ctx.purpose, ctx.basis
 
     def refuse(reason: Reason, rule: str, row: str | None = None) -> Decision:
         return _decision(
             ctx, permitted=False, reason=reason, rule=rule, row=row, basis=basis, valid_until=None
         )
 
-    for rule, guard in _GUARDS:
-        reason = guard(ctx)
-        if reason is not None:
-            return refuse(reason, rule)
-    result = basis_valid(ctx)
-    basis_rule = _BASIS_RULE[basis.value]
+    channel_bound = purpose.special_category and purpose.category is Category.MARKETING
+    failed = (
+        _stage(ctx, memo, "pre", _PRE)
+        or _first(ctx, _CHANNEL)
+        or _stage(ctx, None if channel_bound else memo, "mid", _MID)
+    )
+    if failed is not None:
+        reason, rule = failed
+        return refuse(reason, rule, _GUARD_ROW[rule])
+    if memo is not None and basis is not Basis.CONSENT:
+        key = ("basis", purpose.id)
+        if key not in memo:
+            memo[key] = basis_valid(ctx)
+        result = memo[key]
+    else:
+        result = basis_valid(ctx)
+    basis_rule = _BASIS_RULE[basis]
     if result.reason is not None:
-        return refuse(result.reason, basis_rule)
-    if purpose.category is Category.MARKETING and channel is not None:
+        return refuse(result.reason, basis_rule, _basis_row(purpose, basis))
+    if purpose.category is Category.MARKETING and ctx.channel is not None:
         outcome = marketing_channel(ctx, result.consent)
-        rule = "R15" if outcome.row == "T21" else ("R6" if outcome.row == "T7" else "R12")
+        rule = _ROW_RULE.get(outcome.row, "R12")
         if not outcome.permitted:
             return refuse(outcome.reason, rule, outcome.row)
         return _decision(
@@ -143,8 +221,9 @@ def evaluate_matrix(
 ) -> list[Decision]:
     """Every (purpose, channel) cell asked, by default every purpose x its channels."""
     wanted = tuple(channels) if channels is not None else None
+    memo: dict[tuple[str, str], Any] = {}
     return [
-        evaluate(state, policy, purpose_id, channel, t, explain=explain)
+        evaluate(state, policy, purpose_id, channel, t, explain=explain, memo=memo)
         for purpose_id in (purpose_ids if purpose_ids is not None else policy.purposes)
         for channel in (wanted if wanted is not None else channels_for(policy, purpose_id))
     ]

@@ -88,7 +88,7 @@ def objected_or_suppressed(ctx: Ctx) -> Reason | None:
             continue
         if _lifted_by_fresh_consent(ctx, entry.occurred_at):
             continue
-        return ctx.check("R4", Reason.SUPPRESSED, scope=entry.scope.value)
+        return ctx.check("R4", Reason.SUPPRESSED, scope=entry.scope)
     return ctx.check("R4", None)
 
 
@@ -105,7 +105,7 @@ def channel_opted_out(ctx: Ctx) -> Reason | None:
             continue
         if _lifted_by_fresh_consent(ctx, opt_out.occurred_at):
             continue
-        return ctx.check("R4b", Reason.CHANNEL_OPT_OUT, method=opt_out.method.value)
+        return ctx.check("R4b", Reason.CHANNEL_OPT_OUT, method=opt_out.method)
     return ctx.check("R4b", None)
 
 
@@ -149,5 +149,5 @@ def basis_not_allowed(ctx: Ctx) -> Reason | None:
         Basis.CONSENT,
         Basis.LEGITIMATE_INTERESTS,
     ):
-        return ctx.check("R5", Reason.BASIS_NOT_ALLOWED_FOR_MARKETING, basis=ctx.basis.value)
-    return ctx.check("R5", None, basis=ctx.basis.value)
+        return ctx.check("R5", Reason.BASIS_NOT_ALLOWED_FOR_MARKETING, basis=ctx.basis)
+    return ctx.check("R5", None, basis=ctx.basis)

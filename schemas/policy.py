@@ -12,7 +12,7 @@ from schemas.purpose import Purpose
 class Policy:
     """Immutable after construction; precomputes each purpose's ancestor chain."""
 
-    __slots__ = ("ancestors", "purposes", "rules")
+    __slots__ = ("_lineage", "ancestors", "purposes", "rules")
 
     def __init__(self, rules: RulesConfig, purposes: Iterable[Purpose]) -> None:
         self.rules = rules
@@ -24,6 +24,7 @@ class Policy:
         self.ancestors: dict[str, tuple[str, ...]] = {
             pid: self._chain(pid) for pid in self.purposes
         }
+        self._lineage = {pid: (pid, *chain) for pid, chain in self.ancestors.items()}
 
     def _chain(self, purpose_id: str) -> tuple[str, ...]:
         """Parents of a purpose, nearest first."""
@@ -42,7 +43,7 @@ class Policy:
 
     def lineage(self, purpose_id: str) -> tuple[str, ...]:
         """The purpose itself followed by its ancestors."""
-        return (purpose_id, *self.ancestors[purpose_id])
+        return self._lineage[purpose_id]
 
     def purpose(self, purpose_id: str) -> Purpose:
         try:
