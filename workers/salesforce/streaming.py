@@ -237,6 +237,12 @@ def _raise_if_refused(exc: AuthenticationError) -> None:
 
 
 async def _close(client: Client) -> None:
+    # aiocometd's done-callback re-raises the CancelledError of the long poll that close()
+    # cancels ("Exception in callback TransportBase._connect_done"); detach it first.
+    transport = getattr(client, "_transport", None)
+    connect_task = getattr(transport, "_connect_task", None)
+    if isinstance(connect_task, asyncio.Future) and not connect_task.done():
+        connect_task.remove_done_callback(transport._connect_done)  # type: ignore[union-attr]
     with contextlib.suppress(Exception):
         await client.close()
     # The library skips closing its HTTP session when open() failed after the handshake.
