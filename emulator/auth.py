@@ -132,6 +132,14 @@ class SessionStore:
                 return count
             return 1 if self.sessions.pop(token, None) else 0
 
+    def expire(self, token: str) -> None:
+        """Make one token expired, as if its lifetime had passed."""
+        with self._lock:
+            session = self.sessions.get(token)
+            if session is not None:
+                past = self.clock.now() - 1
+                self.sessions[token] = Session(token, session.user_id, session.issued_at, past)
+
     def expire_all(self) -> None:
         """Make every current token expired (as if its lifetime had passed)."""
         with self._lock:

@@ -54,6 +54,16 @@ def build_app(org: Org, hub: StreamingHub | None = None) -> web.Application:
     return app
 
 
+def _close_leftover_transports(loop: asyncio.AbstractEventLoop) -> None:
+    """Close server-side sockets whose TLS peers vanished without close_notify (CPython 3.11
+    leaves those transports open after the runner's cleanup, which tests see as leaks)."""
+    transports = getattr(loop, "_transports", {})
+    for transport in list(transports.values()):
+        if transport is not None and not transport.is_closing():
+            transport.abort()
+    loop.run_until_complete(asyncio.sleep(0.05))
+
+
 class EmulatorServer:
     """Start/stop the emulator in the running loop (`start`/`astop`) or in a thread
     (`start_in_thread`/`stop`). Writes the CA and credentials files into `state_dir`."""
@@ -147,6 +157,7 @@ class EmulatorServer:
             ready.set()
             loop.run_forever()
             loop.run_until_complete(self.astop())
+            _close_leftover_transports(loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
