@@ -99,3 +99,42 @@ async def test_rest_writes_arrive_as_change_events(
         with contextlib.suppress(asyncio.CancelledError):
             await task
         rest.close()
+
+
+async def test_restart_and_dropped_client_lose_nothing(
+    emulator: EmulatorHandle,
+    redis_url: str,
+    redis_prefix: str,
+    redis_conn: redis.asyncio.Redis,
+) -> None:
+    settings = lawful_settings(emulator, redis_url, redis_prefix)
+    rest = SimpleSalesforceRest.from_settings(settings.salesforce, registry=CollectorRegistry())
+    tag = uuid.uuid4().hex[:8]
+    try:
+        first = StreamSubscriber.from_settings(settings, [CONTACT], redis_conn)
+        queue: asyncio.Queue[StreamEvent] = asyncio.Queue()
+        task = asyncio.ensure_future(pump(first, queue))
+        await asyncio.wait_for(first.ready.wait(), timeout=15)
+        [before] = await rest.create("Contact", [{"LastName": f"Before{tag}"}])
+        await next_for(queue, str(before.id), "CREATE")
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+        # Written while no subscriber runs: must arrive after the restart.
+        down = await rest.create("Contact", [{"LastName": f"Down{tag}-{i}"} for i in range(3)])
+
+        second = StreamSubscriber.from_settings(settings, [CONTACT], redis_conn)
+        queue = asyncio.Queue()
+        task = asyncio.ensure_future(pump(second, queue))
+        for result in down:
+            await next_for(queue, str(result.id), "CREATE")
+
+        assert emulator.hub.drop_clients() >= 1  # next connect: 403::Unknown client
+        [after] = await rest.create("Contact", [{"LastName": f"After{tag}"}])
+        await next_for(queue, str(after.id), "CREATE")
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    finally:
+        rest.close()
