@@ -20,7 +20,7 @@ from workers.salesforce.errors import (
     SalesforceRequestError,
     SalesforceUnavailableError,
 )
-from workers.salesforce.rest import SimpleSalesforceRest
+from workers.salesforce.rest import SalesforceRest, SimpleSalesforceRest
 from workers.settings import SalesforceSettings
 
 pytestmark = pytest.mark.component
@@ -50,6 +50,12 @@ def mocked() -> Iterator[responses.RequestsMock]:
 @pytest.fixture
 def registry() -> CollectorRegistry:
     return CollectorRegistry()
+
+
+def test_adapter_satisfies_the_protocol(registry: CollectorRegistry) -> None:
+    rest: SalesforceRest = make_rest(registry)  # mypy checks the structural match
+    assert isinstance(rest, SimpleSalesforceRest)
+    rest.close()
 
 
 def make_rest(registry: CollectorRegistry, share: float = 0.5) -> SimpleSalesforceRest:
