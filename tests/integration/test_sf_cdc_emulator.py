@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from tests.fixtures.emulator import EmulatorHandle
 from workers.salesforce.rest import SimpleSalesforceRest
 from workers.salesforce.streaming import StreamEvent, StreamSubscriber
+from workers.salesforce.streaming_auth import TokenEndpointAuthenticator
 from workers.settings import RedisSettings, SalesforceSettings, Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
@@ -137,4 +138,30 @@ async def test_restart_and_dropped_client_lose_nothing(
         with contextlib.suppress(asyncio.CancelledError):
             await task
     finally:
+        rest.close()
+
+
+async def test_revoked_tokens_are_renewed_by_both_adapters(
+    emulator: EmulatorHandle,
+    redis_url: str,
+    redis_prefix: str,
+    redis_conn: redis.asyncio.Redis,
+) -> None:
+    settings = lawful_settings(emulator, redis_url, redis_prefix)
+    rest = SimpleSalesforceRest.from_settings(settings.salesforce, registry=CollectorRegistry())
+    subscriber = StreamSubscriber.from_settings(settings, [CONTACT], redis_conn)
+    queue: asyncio.Queue[StreamEvent] = asyncio.Queue()
+    task = asyncio.ensure_future(pump(subscriber, queue))
+    try:
+        await asyncio.wait_for(subscriber.ready.wait(), timeout=15)
+        await rest.describe("Contact")
+        assert emulator.org.revoke_tokens() >= 2  # the REST and the streaming token
+        [created] = await rest.create("Contact", [{"LastName": f"Revoked{uuid.uuid4().hex[:8]}"}])
+        await next_for(queue, str(created.id), "CREATE")
+        assert isinstance(subscriber.authenticator, TokenEndpointAuthenticator)
+        assert subscriber.authenticator.token_requests >= 2  # the stream logged in again
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
         rest.close()

@@ -77,7 +77,7 @@ class StreamSubscriber:
     ) -> None:
         if not channels:
             raise ValueError("subscribe to at least one channel")
-        self._authenticator = authenticator
+        self.authenticator = authenticator
         self._store = store
         self.channels = tuple(channels)
         self._ssl = tls
@@ -112,7 +112,7 @@ class StreamSubscriber:
     async def _open(self) -> tuple[Client, StoreBackedReplay]:
         replay = StoreBackedReplay(self._store, default_replay=self._default_replay)
         client = self._client_factory(
-            self._authenticator,
+            self.authenticator,
             replay=replay,
             replay_storage_policy=ReplayMarkerStoragePolicy.MANUAL,
             connection_timeout=0,  # its timeout task is broken on Python >= 3.10 (quirk 1)
