@@ -8,7 +8,7 @@ import pytest
 from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceExpiredSession
 
-from tests.fixtures.emulator import EmulatorHandle, sobject
+from tests.fixtures.emulator import EmulatorHandle, error_items, sobject
 
 pytestmark = pytest.mark.integration
 
@@ -111,7 +111,7 @@ def test_expired_token_answers_401_invalid_session_id(emulator: EmulatorHandle) 
         with pytest.raises(SalesforceExpiredSession) as caught:
             sobject(sf, "Individual").create({"LastName": "After-Expiry"})
         assert caught.value.status == 401
-        assert caught.value.content == [
+        assert error_items(caught.value) == [
             {
                 "message": "Session expired or invalid",
                 "errorCode": "INVALID_SESSION_ID",
