@@ -10,6 +10,7 @@ from handlers.calendar import add_months
 from handlers.consent import ConsentResult, consent_active
 from handlers.context import Ctx
 from handlers.retention import retention_end
+from handlers.zones import person_zone
 from schemas.codes import Reason
 from schemas.enums import (
     Basis,
@@ -140,7 +141,7 @@ def retention_until(ctx: Ctx) -> datetime | None:
         for r in history
         if r.purpose_id == ctx.purpose.id and r.status is ConsentStatus.OPT_IN
     ]
-    return retention_end(rule, ctx.person, uses)[1]
+    return retention_end(rule, ctx.person, uses, tz=person_zone(ctx.person, ctx.policy.rules))[1]
 
 
 def _legal_obligation(ctx: Ctx) -> BasisResult:

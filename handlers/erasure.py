@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from handlers.calendar import add_months_date, roll_to_working_day
 from handlers.identifiers import keyed_hash, normalise
 from handlers.retention import retention_end
-from handlers.zones import local_date, zone
+from handlers.zones import local_date, person_zone, zone
 from schemas.config import by_jurisdiction
 from schemas.enums import Basis, Category, ConsentStatus, SuppressionScope
 from schemas.errors import InvalidInputError
@@ -92,7 +92,7 @@ def decide_category(
             for r in h
             if r.status is ConsentStatus.OPT_IN
         ]
-        applies, until = retention_end(rule, person, uses)
+        applies, until = retention_end(rule, person, uses, tz=person_zone(person, rules))
         if applies and (until is None or at < until):
             return CategoryDecision(
                 category=category,

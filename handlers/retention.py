@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from handlers.calendar import add_months
 from schemas.enums import RetentionTrigger
@@ -14,9 +14,13 @@ _CONTRACT_TRIGGERS = (RetentionTrigger.CONTRACT_END, RetentionTrigger.END_OF_YEA
 
 
 def retention_end(
-    rule: RetentionRule, person: Person, consent_uses: Iterable[datetime]
+    rule: RetentionRule, person: Person, consent_uses: Iterable[datetime], *, tz: tzinfo
 ) -> tuple[bool, datetime | None]:
-    """(applies, retain_until). retain_until None with applies=True: the clock has not started."""
+    """(applies, retain_until). retain_until None with applies=True: the clock has not started.
+
+    Counted in local calendar days (§7.0): from 00:00 local on the trigger's date, or on 1 January
+    after it for END_OF_YEAR_OF_CONTRACT_END ("through 2034-12-31" -> 2035-01-01 00:00 local).
+    """
     if rule.trigger in _CONTRACT_TRIGGERS:
         if not person.contracts:
             return False, None
@@ -32,7 +36,9 @@ def retention_end(
         if not uses:
             return False, None
         start = max(uses)
+    local = start.astimezone(tz)
     if rule.trigger is RetentionTrigger.END_OF_YEAR_OF_CONTRACT_END:
-        start = start.replace(year=start.year + 1, month=1, day=1, hour=0, minute=0, second=0)
-        start = start.replace(microsecond=0)
-    return True, add_months(start, rule.months)
+        anchor = datetime(local.year + 1, 1, 1, tzinfo=tz)
+    else:
+        anchor = datetime(local.year, local.month, local.day, tzinfo=tz)
+    return True, add_months(anchor, rule.months)
