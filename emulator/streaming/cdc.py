@@ -35,11 +35,14 @@ class ChangeEventSource:
 
     change: RecordChange
     record_ids: list[str] = field(default_factory=list)
+    max_event_chars: int = 1_000_000
 
     def render(self, replay_id: int) -> dict[str, Any]:
+        # Checked on first delivery, not at commit, to keep commits cheap.
+        change = _gap_if_too_large(self.change, self.max_event_chars)
         return {
-            "schema": schema_id("cdc", self.change.entity),
-            "payload": change_payload(self.change, self.record_ids),
+            "schema": schema_id("cdc", change.entity),
+            "payload": change_payload(change, self.record_ids),
             "event": {"replayId": replay_id},
         }
 
@@ -122,19 +125,19 @@ def plan_change_events(
     merged: dict[tuple[object, ...], ChangeEventSource] = {}
     overflowed: dict[str, RecordChange] = {}
     spent = 0
-    for committed in transaction.changes:
-        spent += _change_cost(committed)
-        change = _gap_if_too_large(committed, max_event_chars)
+    may_merge = merge and len(transaction.changes) > 1
+    for change in transaction.changes:
+        spent += _change_cost(change) if change.change_type == "UPDATE" else 1
         if change.entity not in selected:
             continue
         if spent > overflow_threshold:
             overflowed.setdefault(change.entity, change)
             continue
-        key = _merge_key(change) if merge and len(transaction.changes) > 1 else None
+        key = _merge_key(change) if may_merge and change.change_type in _MERGEABLE else None
         if key is not None and key in merged:
             merged[key].record_ids.append(change.record_id)
             continue
-        source = ChangeEventSource(change, [change.record_id])
+        source = ChangeEventSource(change, [change.record_id], max_event_chars)
         events.append(source)
         if key is not None:
             merged[key] = source

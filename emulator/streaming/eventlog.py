@@ -36,26 +36,28 @@ class StoredEvent:
         return self._data
 
 
+def _stored_at(event: StoredEvent) -> float:
+    return event.stored_at
+
+
 class ChannelLog:
     """The events of one channel, in replay-id order."""
 
     def __init__(self) -> None:
         self.replay_ids: list[int] = []
-        self.stored_at: list[float] = []
         self.events: list[StoredEvent] = []
 
     def append(self, event: StoredEvent) -> None:
         self.replay_ids.append(event.replay_id)
-        self.stored_at.append(event.stored_at)
         self.events.append(event)
 
     def drop_before(self, index: int) -> None:
         """Forget events that left the retention window (they can never be read again)."""
-        del self.replay_ids[:index], self.stored_at[:index], self.events[:index]
+        del self.replay_ids[:index], self.events[:index]
 
     def first_retained(self, cutoff_time: float, floor_replay_id: int) -> int:
         """Index of the oldest event still inside the retention window."""
-        by_time = bisect_left(self.stored_at, cutoff_time)
+        by_time = bisect_left(self.events, cutoff_time, key=_stored_at)
         by_floor = bisect_right(self.replay_ids, floor_replay_id)
         return max(by_time, by_floor)
 
@@ -85,7 +87,8 @@ class EventBus:
                     log = self._logs.get(channel)
                     if log is None:
                         log = self._logs[channel] = ChannelLog()
-                    log.append(event)
+                    log.replay_ids.append(event.replay_id)  # ChannelLog.append, inlined
+                    log.events.append(event)
                 ids.append(event.replay_id)
             self._published += len(ids)
             if self._published >= _TRIM_EVERY:
