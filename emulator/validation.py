@@ -192,7 +192,7 @@ def missing_required(obj: ObjectDef, record: dict[str, Any]) -> ErrorItem | None
     missing = [
         d.name
         for d in obj.fields.values()
-        if not d.nillable and d.createable and record.get(d.name) in (None, "")
+        if d.required_on_create and record.get(d.name) in (None, "")
     ]
     if obj.name == "Account" and not record.get("Name") and not record.get("LastName"):
         missing.append("Name")
