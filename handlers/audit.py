@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from schemas.codes import AuditType
 from schemas.enums import Basis, Channel
@@ -17,9 +18,16 @@ _NAMESPACE = uuid.UUID("6f1c7d2e-2b1a-4e55-9d0c-4c6a1e0f7a10")
 
 
 def entry_hash(fields: dict[str, Any]) -> str:
-    """BLAKE2b-256 over the canonical JSON of every field but `hash`."""
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.blake2b(canonical.encode(), digest_size=32).hexdigest()
+    """BLAKE2b-256 over the canonical JSON of every field but `hash` (Python values: datetimes
+    render with str(), enums as their values)."""
+    canonical = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS, default=str)
+    return hashlib.blake2b(canonical, digest_size=32).hexdigest()
+
+
+def _derived_uuid(name: str) -> str:
+    """A deterministic UUID-formatted id (version nibble 5, RFC 4122 variant) from `name`."""
+    h = hashlib.blake2b(name.encode(), digest_size=16, key=_NAMESPACE.bytes).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
 
 
 def make_audit(
@@ -38,36 +46,35 @@ def make_audit(
     evidence: dict[str, Any] | None = None,
     legal_ref: str | None = None,
 ) -> AuditEvent:
-    event_id = str(uuid.uuid5(_NAMESPACE, f"{person_ref}:{event.event_id}:{event_type}:{sequence}"))
+    event_id = _derived_uuid(f"{person_ref}:{event.event_id}:{event_type}:{sequence}")
     source = {"event_id": event.event_id}
     if event.source is not None:
         source.update(event.source.model_dump(mode="json", exclude_none=True))
-    draft = AuditEvent(
-        event_id=event_id,
-        event_type=event_type,
-        occurred_at=event.occurred_at,
-        recorded_at=recorded_at,
-        person_ref=person_ref,
-        purpose_id=purpose_id,
-        channel=channel,
-        previous_state=previous_state,
-        new_state=new_state,
-        lawful_basis=lawful_basis,
-        evidence=evidence,
-        legal_ref=legal_ref,
-        source=source,
-        prev_hash=prev_hash,
-        hash="",
-    )
-    digest = entry_hash(draft.model_dump(mode="json", exclude={"hash"}))
-    return draft.model_copy(update={"hash": digest})
+    fields: dict[str, Any] = {
+        "event_id": event_id,
+        "event_type": event_type,
+        "occurred_at": event.occurred_at,
+        "recorded_at": recorded_at,
+        "person_ref": person_ref,
+        "purpose_id": purpose_id,
+        "channel": channel,
+        "previous_state": previous_state,
+        "new_state": new_state,
+        "lawful_basis": lawful_basis,
+        "evidence": evidence,
+        "legal_ref": legal_ref,
+        "source": source,
+        "prev_hash": prev_hash,
+    }
+    # Built from typed, trusted values: construct without re-validating (hot path of the fold).
+    return AuditEvent.model_construct(**fields, hash=entry_hash(fields))
 
 
 def verify_chain(entries: list[AuditEvent], genesis: str) -> int | None:
     """Index of the first entry whose hash or link is wrong; None when the chain holds."""
     previous = genesis
     for index, entry in enumerate(entries):
-        fields = entry.model_dump(mode="json", exclude={"hash"})
+        fields = entry.model_dump(exclude={"hash"})
         if entry.prev_hash != previous or entry_hash(fields) != entry.hash:
             return index
         previous = entry.hash

@@ -176,7 +176,8 @@ def _consent(ctx: Ctx) -> BasisResult:
     result = consent_for(ctx)
     reason = None if result.active else result.reason
     ctx.flags.extend(result.flags)
-    ctx.check("R6", reason, channel=ctx.channel)
+    if ctx.trace is not None:
+        ctx.check("R6", reason, channel=ctx.channel)
     return BasisResult(reason, result.valid_until, result)
 
 

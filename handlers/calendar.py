@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from handlers.holidays import national_holidays
 from schemas.enums import Feb29Rule
@@ -17,6 +18,7 @@ def add_months_date(d: date, months: int) -> date:
     return date(year, month + 1, min(d.day, last))
 
 
+@lru_cache(maxsize=65536)
 def add_months(t: datetime, months: int) -> datetime:
     shifted = add_months_date(t.date(), months)
     return t.replace(year=shifted.year, month=shifted.month, day=shifted.day)

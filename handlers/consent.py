@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from handlers.calendar import add_months, age_on
 from handlers.zones import local_date, person_zone
@@ -17,6 +19,7 @@ from schemas.enums import (
     Category,
     Channel,
     ConsentStatus,
+    Feb29Rule,
 )
 from schemas.events import ConsentRecorded
 from schemas.policy import Policy
@@ -47,11 +50,25 @@ class ConsentResult:
     flags: tuple[Reason, ...] = ()
 
 
+_NO_RECORD = ConsentResult(False, Reason.CONSENT_NOT_OPT_IN)
+
+
 def latest_at(history: tuple[ConsentRecorded, ...], t: datetime) -> ConsentRecorded | None:
     for record in reversed(history):
         if record.occurred_at <= t:
             return record
     return None
+
+
+@lru_cache(maxsize=4096)
+def _withdrawal_keys(policy: Policy, purpose_id: str, channel: Channel | None) -> tuple[str, ...]:
+    """Consent keys whose OPT_OUT withdraws (purpose, channel): channel-less, and ancestors."""
+    keys = [consent_key(purpose_id, None)] if channel is not None else []
+    for ancestor in policy.ancestors[purpose_id]:
+        keys.append(consent_key(ancestor, channel))
+        if channel is not None:
+            keys.append(consent_key(ancestor, None))
+    return tuple(keys)
 
 
 def _withdrawn_later(
@@ -64,13 +81,9 @@ def _withdrawn_later(
     t: datetime,
 ) -> bool:
     """An OPT_OUT on the purpose (channel-less) or an ancestor, in [since, t]."""
-    keys = [consent_key(purpose_id, None)] if channel is not None else []
-    for ancestor in policy.ancestors[purpose_id]:
-        keys.append(consent_key(ancestor, channel))
-        if channel is not None:
-            keys.append(consent_key(ancestor, None))
-    for key in keys:
-        for record in state.consents.get(key, ()):
+    consents = state.consents
+    for key in _withdrawal_keys(policy, purpose_id, channel):
+        for record in consents.get(key, ()):
             if record.status is ConsentStatus.OPT_OUT and since <= record.occurred_at <= t:
                 return True
     return False
@@ -113,6 +126,12 @@ def decay_anchor(
     return anchor
 
 
+@lru_cache(maxsize=65536)
+def age_at(birth: date, at: datetime, tz: ZoneInfo, rule: Feb29Rule) -> int:
+    """Completed years at instant `at` in the person's time zone (cached: pure)."""
+    return age_on(birth, local_date(at, tz), rule)
+
+
 def _age_check(
     state: PersonState, policy: Policy, record: ConsentRecorded
 ) -> tuple[Reason | None, tuple[Reason, ...]]:
@@ -130,8 +149,8 @@ def _age_check(
             return Reason.AGE_UNKNOWN, ()
         return None, (Reason.AGE_UNKNOWN,)
     threshold = by_jurisdiction(rules.digital_consent_age, person.jurisdiction, 16)
-    captured_on = local_date(record.occurred_at, person_zone(person, rules))
-    if age_on(person.birth_date, captured_on, rules.feb29_birthday_rule) >= threshold:
+    tz = person_zone(person, rules)
+    if age_at(person.birth_date, record.occurred_at, tz, rules.feb29_birthday_rule) >= threshold:
         return None, ()
     if record.actor is Actor.PARENT and record.parental_verification_ref:
         return None, ()
@@ -142,6 +161,8 @@ def consent_active(
     state: PersonState, policy: Policy, purpose: Purpose, channel: Channel | None, t: datetime
 ) -> ConsentResult:
     history = state.consents.get(consent_key(purpose.id, channel), ())
+    if not history:
+        return _NO_RECORD
     record = latest_at(history, t)
     if record is None or record.status is not ConsentStatus.OPT_IN:
         had_opt_in = any(r.status is ConsentStatus.OPT_IN and r.occurred_at <= t for r in history)

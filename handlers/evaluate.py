@@ -8,7 +8,6 @@ pass, the reason is the granting rule's code.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -77,6 +76,21 @@ _BASIS_RULE = {
 }
 
 
+_UNSET: Any = object()
+
+
+class _Shared:
+    """Channel-free outcomes for one purpose, computed on the first cell of a matrix row."""
+
+    __slots__ = ("basis", "cell", "mid", "pre")
+
+    def __init__(self) -> None:
+        self.pre: Any = _UNSET
+        self.mid: Any = _UNSET
+        self.basis: Any = _UNSET
+        self.cell: Decision | None = None
+
+
 def evaluate(
     state: PersonState,
     policy: Policy,
@@ -85,24 +99,60 @@ def evaluate(
     t: datetime,
     *,
     explain: bool = False,
-    memo: dict[tuple[str, str], Any] | None = None,
 ) -> Decision:
-    """One cell. `memo` (one dict per state, policy and t) shares channel-free rule outcomes."""
+    """One cell: (person, purpose, channel | None, t) -> Decision."""
+    return evaluate_purpose(state, policy, purpose_id, (channel,), t, explain=explain)[0]
+
+
+def evaluate_purpose(
+    state: PersonState,
+    policy: Policy,
+    purpose_id: str,
+    channels: Iterable[Channel | None],
+    t: datetime,
+    *,
+    explain: bool = False,
+) -> list[Decision]:
+    """One purpose across channels; channel-free rules run once (not when explaining)."""
     if state.person is None:
         raise InvalidInputError("person", "no person facts folded yet")
     purpose = policy.purpose(purpose_id)
-    if explain:
-        memo = None
-    shared = memo is not None and purpose.category is Category.NON_MARKETING
-    if shared and memo is not None and ("cell", purpose_id) in memo:
-        cached: Decision = memo[("cell", purpose_id)]
-        return replace(cached, channel=channel)
     basis = effective_basis(state, policy, purpose_id, t)
-    ctx = Ctx(state, policy, purpose, channel, t, state.person, basis, [] if explain else None)
-    decision = _evaluate(ctx, memo)
-    if shared and memo is not None and basis is not Basis.CONSENT:
-        memo[("cell", purpose_id)] = decision
-    return decision
+    ctx = Ctx(state, policy, purpose, None, t, state.person, basis, None)
+    shared = None if explain else _Shared()
+    decisions = []
+    for channel in channels:
+        ctx.channel = channel
+        ctx.flags = []
+        ctx.trace = [] if explain else None
+        if shared is not None and shared.cell is not None:
+            decisions.append(_with_channel(shared.cell, channel))
+            continue
+        decision = _evaluate(ctx, shared)
+        if (
+            shared is not None
+            and purpose.category is Category.NON_MARKETING
+            and (basis is not Basis.CONSENT)
+        ):
+            shared.cell = decision
+        decisions.append(decision)
+    return decisions
+
+
+def _with_channel(d: Decision, channel: Channel | None) -> Decision:
+    return Decision(
+        d.purpose_id,
+        channel,
+        d.at,
+        d.permitted,
+        d.reason,
+        d.rule,
+        d.row,
+        d.effective_basis,
+        d.secondary_reasons,
+        d.valid_until,
+        d.trace,
+    )
 
 
 def _first(ctx: Ctx, guards: tuple[tuple[str, Guard], ...]) -> tuple[Reason, str] | None:
@@ -113,77 +163,59 @@ def _first(ctx: Ctx, guards: tuple[tuple[str, Guard], ...]) -> tuple[Reason, str
     return None
 
 
-def _stage(
-    ctx: Ctx,
-    memo: dict[tuple[str, str], Any] | None,
-    name: str,
-    guards: tuple[tuple[str, Guard], ...],
-) -> tuple[Reason, str] | None:
-    if memo is None:
-        return _first(ctx, guards)
-    key = (name, ctx.purpose.id)
-    if key not in memo:
-        memo[key] = _first(ctx, guards)
-    failed: tuple[Reason, str] | None = memo[key]
-    return failed
+def _guards(ctx: Ctx, shared: _Shared | None) -> tuple[Reason, str] | None:
+    """R1, R2 (channel-free), R4, R4b (per channel), R3, R9, R5 (channel-free but for R9 on
+    special-category marketing), in that order."""
+    state, purpose = ctx.state, ctx.purpose
+    if shared is None:
+        failed = _first(ctx, _PRE)
+    else:
+        if shared.pre is _UNSET:
+            shared.pre = _first(ctx, _PRE)
+        failed = shared.pre
+    if failed is None and (state.dm_objections or state.suppressions or state.channel_opt_outs):
+        failed = _first(ctx, _CHANNEL)
+    if failed is not None:
+        return failed
+    if shared is None or (purpose.special_category and purpose.category is Category.MARKETING):
+        return _first(ctx, _MID)
+    if shared.mid is _UNSET:
+        shared.mid = _first(ctx, _MID)
+    mid: tuple[Reason, str] | None = shared.mid
+    return mid
 
 
-def _evaluate(ctx: Ctx, memo: dict[tuple[str, str], Any] | None) -> Decision:
+def _evaluate(ctx: Ctx, shared: _Shared | None) -> Decision:
     purpose, basis = ctx.purpose, ctx.basis
-
-    def refuse(reason: Reason, rule: str, row: str | None = None) -> Decision:
-        return _decision(
-            ctx, permitted=False, reason=reason, rule=rule, row=row, basis=basis, valid_until=None
-        )
-
-    channel_bound = purpose.special_category and purpose.category is Category.MARKETING
-    failed = (
-        _stage(ctx, memo, "pre", _PRE)
-        or _first(ctx, _CHANNEL)
-        or _stage(ctx, None if channel_bound else memo, "mid", _MID)
-    )
+    failed = _guards(ctx, shared)
     if failed is not None:
         reason, rule = failed
-        return refuse(reason, rule, _GUARD_ROW[rule])
-    if memo is not None and basis is not Basis.CONSENT:
-        key = ("basis", purpose.id)
-        if key not in memo:
-            memo[key] = basis_valid(ctx)
-        result = memo[key]
+        return _decision(ctx, False, reason, rule, _GUARD_ROW[rule], basis, None)
+    if shared is not None and basis is not Basis.CONSENT:
+        if shared.basis is _UNSET:
+            shared.basis = basis_valid(ctx)
+        result = shared.basis
     else:
         result = basis_valid(ctx)
     basis_rule = _BASIS_RULE[basis]
     if result.reason is not None:
-        return refuse(result.reason, basis_rule, _basis_row(purpose, basis))
+        return _decision(
+            ctx, False, result.reason, basis_rule, _basis_row(purpose, basis), basis, None
+        )
     if purpose.category is Category.MARKETING and ctx.channel is not None:
         outcome = marketing_channel(ctx, result.consent)
         rule = _ROW_RULE.get(outcome.row, "R12")
         if not outcome.permitted:
-            return refuse(outcome.reason, rule, outcome.row)
+            return _decision(ctx, False, outcome.reason, rule, outcome.row, basis, None)
         return _decision(
-            ctx,
-            permitted=True,
-            reason=outcome.reason,
-            rule=rule,
-            row=outcome.row,
-            basis=outcome.basis,
-            valid_until=outcome.valid_until,
+            ctx, True, outcome.reason, rule, outcome.row, outcome.basis, outcome.valid_until
         )
     row = "T24" if purpose.category is Category.NON_MARKETING else None
-    return _decision(
-        ctx,
-        permitted=True,
-        reason=GRANT_REASON[basis],
-        rule=basis_rule,
-        row=row,
-        basis=basis,
-        valid_until=result.valid_until,
-    )
+    return _decision(ctx, True, GRANT_REASON[basis], basis_rule, row, basis, result.valid_until)
 
 
-def _decision(
+def _decision(  # noqa: PLR0917 - hot path: positional construction is measurably cheaper
     ctx: Ctx,
-    *,
     permitted: bool,
     reason: Reason,
     rule: str,
@@ -191,18 +223,20 @@ def _decision(
     basis: Basis,
     valid_until: datetime | None,
 ) -> Decision:
+    flags = ctx.flags
+    trace = ctx.trace
     return Decision(
-        purpose_id=ctx.purpose.id,
-        channel=ctx.channel,
-        at=ctx.t,
-        permitted=permitted,
-        reason=reason,
-        rule=rule,
-        row=row,
-        effective_basis=basis,
-        secondary_reasons=tuple(dict.fromkeys(ctx.flags)),
-        valid_until=valid_until,
-        trace=tuple(ctx.trace) if ctx.trace is not None else None,
+        ctx.purpose.id,
+        ctx.channel,
+        ctx.t,
+        permitted,
+        reason,
+        rule,
+        row,
+        basis,
+        tuple(dict.fromkeys(flags)) if flags else (),
+        valid_until,
+        tuple(trace) if trace is not None else None,
     )
 
 
@@ -221,9 +255,8 @@ def evaluate_matrix(
 ) -> list[Decision]:
     """Every (purpose, channel) cell asked, by default every purpose x its channels."""
     wanted = tuple(channels) if channels is not None else None
-    memo: dict[tuple[str, str], Any] = {}
-    return [
-        evaluate(state, policy, purpose_id, channel, t, explain=explain, memo=memo)
-        for purpose_id in (purpose_ids if purpose_ids is not None else policy.purposes)
-        for channel in (wanted if wanted is not None else channels_for(policy, purpose_id))
-    ]
+    decisions: list[Decision] = []
+    for purpose_id in purpose_ids if purpose_ids is not None else policy.purposes:
+        row = wanted if wanted is not None else channels_for(policy, purpose_id)
+        decisions.extend(evaluate_purpose(state, policy, purpose_id, row, t, explain=explain))
+    return decisions

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import insort
 from collections.abc import Callable
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from handlers.consent import latest_at, record_order
@@ -49,6 +50,7 @@ from schemas.state import BasisChange, ErasureCase, Hold, PersonState, Restricti
 ALL = CellsAffected(None, None)
 
 
+@lru_cache(maxsize=4096)
 def _below(policy: Policy, purpose_id: str | None) -> frozenset[str] | None:
     """The purpose and every purpose under it in the hierarchy (None: every purpose)."""
     if purpose_id is None:

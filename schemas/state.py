@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from schemas.enums import Basis
 from schemas.events import (
@@ -31,7 +32,9 @@ from schemas.person import Person
 GENESIS_HASH = "0" * 64
 
 
+@lru_cache(maxsize=65536)
 def consent_key(purpose_id: str, channel: str | None) -> str:
+    """Key of the consent history of (purpose, channel); channel-less records end in `|`."""
     return f"{purpose_id}|{channel or ''}"
 
 
