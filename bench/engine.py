@@ -32,21 +32,62 @@ def build_policy() -> Policy:
     li = {"lia_reference": "LIA-1", "lia_outcome": "PASS", "lia_date": T0 - timedelta(days=400)}
     purposes = [
         Purpose(id="insurance", category="MARKETING", basis="CONSENT", channels=CHANNELS),
-        Purpose(id="pet", category="MARKETING", basis="CONSENT", parent_id="insurance",
-                product_family="pet", channels=CHANNELS),
-        Purpose(id="car", category="MARKETING", basis="CONSENT", parent_id="insurance",
-                product_family="car", channels=CHANNELS),
-        Purpose(id="home", category="MARKETING", basis="CONSENT", parent_id="insurance",
-                product_family="home", channels=CHANNELS),
-        Purpose(id="pet-xsell", category="MARKETING", basis="LEGITIMATE_INTERESTS",
-                product_family="pet", channels=CHANNELS, **li),
-        Purpose(id="admin", category="NON_MARKETING", basis="CONTRACT", product_family="pet",
-                channels=CHANNELS, data_categories=("CONTRACT_DATA",)),
-        Purpose(id="accounting", category="NON_MARKETING", basis="LEGAL_OBLIGATION",
-                legal_reference="HMRC", channels=CHANNELS, data_categories=("ACCOUNTING",)),
-        Purpose(id="analytics", category="NON_MARKETING", basis="CONSENT", cookie_like=True,
-                channels=CHANNELS),
-    ]  # fmt: skip
+        Purpose(
+            id="pet",
+            category="MARKETING",
+            basis="CONSENT",
+            parent_id="insurance",
+            product_family="pet",
+            channels=CHANNELS,
+        ),
+        Purpose(
+            id="car",
+            category="MARKETING",
+            basis="CONSENT",
+            parent_id="insurance",
+            product_family="car",
+            channels=CHANNELS,
+        ),
+        Purpose(
+            id="home",
+            category="MARKETING",
+            basis="CONSENT",
+            parent_id="insurance",
+            product_family="home",
+            channels=CHANNELS,
+        ),
+        Purpose(
+            id="pet-xsell",
+            category="MARKETING",
+            basis="LEGITIMATE_INTERESTS",
+            product_family="pet",
+            channels=CHANNELS,
+            **li,
+        ),
+        Purpose(
+            id="admin",
+            category="NON_MARKETING",
+            basis="CONTRACT",
+            product_family="pet",
+            channels=CHANNELS,
+            data_categories=("CONTRACT_DATA",),
+        ),
+        Purpose(
+            id="accounting",
+            category="NON_MARKETING",
+            basis="LEGAL_OBLIGATION",
+            legal_reference="HMRC",
+            channels=CHANNELS,
+            data_categories=("ACCOUNTING",),
+        ),
+        Purpose(
+            id="analytics",
+            category="NON_MARKETING",
+            basis="CONSENT",
+            cookie_like=True,
+            channels=CHANNELS,
+        ),
+    ]
     return Policy(RulesConfig(), purposes)
 
 
@@ -56,11 +97,13 @@ def build_person() -> Person:
         jurisdiction="UK",
         birth_date=datetime(1985, 6, 1, tzinfo=UTC).date(),
         contact_points=(
-            ContactPoint(id="e", kind="EMAIL", opt_out_offered_at_collection=True,
-                         obtained_via="SALE"),
-            ContactPoint(id="p", kind="PHONE", opt_out_offered_at_collection=True,
-                         obtained_via="SALE"),
-        ),  # fmt: skip
+            ContactPoint(
+                id="e", kind="EMAIL", opt_out_offered_at_collection=True, obtained_via="SALE"
+            ),
+            ContactPoint(
+                id="p", kind="PHONE", opt_out_offered_at_collection=True, obtained_via="SALE"
+            ),
+        ),
         contracts=(Contract(id="k", product_family="pet", start=T0 - timedelta(days=300)),),
         purchases=(Purchase(id="s", product_family="pet", at=T0 - timedelta(days=300)),),
     )
@@ -73,16 +116,27 @@ def build_events(policy: Policy) -> list[BaseEvent]:
     ]
     statuses = itertools.cycle(["OPT_IN", "OPT_IN", "OPT_OUT"])
     for i, (pid, ch) in enumerate(itertools.product(["pet", "car", "home"], CHANNELS)):
-        events.append(ConsentRecorded(
-            event_id=f"c{i}", occurred_at=T0 + timedelta(days=i), purpose_id=pid, channel=ch,
-            status=next(statuses), capture_source="web", capture_method="CHECKBOX_UNTICKED",
-            notice_version="v1",
-        ))  # fmt: skip
+        events.append(
+            ConsentRecorded(
+                event_id=f"c{i}",
+                occurred_at=T0 + timedelta(days=i),
+                purpose_id=pid,
+                channel=ch,
+                status=next(statuses),
+                capture_source="web",
+                capture_method="CHECKBOX_UNTICKED",
+                notice_version="v1",
+            )
+        )
     events += [
-        EngagementRecorded(event_id=f"g{i}", occurred_at=T0 + timedelta(days=20 + i),
-                           engagement="CLICK" if i % 2 else "OPEN", channel=Channel.EMAIL)
+        EngagementRecorded(
+            event_id=f"g{i}",
+            occurred_at=T0 + timedelta(days=20 + i),
+            engagement="CLICK" if i % 2 else "OPEN",
+            channel=Channel.EMAIL,
+        )
         for i in range(7)
-    ]  # fmt: skip
+    ]
     return events
 
 
@@ -110,8 +164,13 @@ def main() -> None:
         evaluate_matrix(state, policy, at)
 
     def incremental(i: int) -> None:
-        event = EngagementRecorded(event_id=f"bench-{i}", occurred_at=at, engagement="CLICK",
-                                   purpose_id="pet", channel=Channel.EMAIL)  # fmt: skip
+        event = EngagementRecorded(
+            event_id=f"bench-{i}",
+            occurred_at=at,
+            engagement="CLICK",
+            purpose_id="pet",
+            channel=Channel.EMAIL,
+        )
         new_state, effects = decide(state, event, now=at, config=policy)
         for effect in effects:
             if isinstance(effect, CellsAffected):
@@ -121,7 +180,7 @@ def main() -> None:
                     for ch in chans:
                         evaluate(new_state, policy, pid, ch, at)
 
-    table = {cell: True for cell in cells}
+    table = dict.fromkeys(cells, True)
 
     def baseline(_: int) -> None:
         for cell in cells:
@@ -130,13 +189,18 @@ def main() -> None:
     base = rate(baseline, args.seconds)
     full_rate = rate(full, args.seconds)
     inc_rate = rate(incremental, args.seconds)
-    print(f"person: {len(policy.purposes)} purposes x {len(CHANNELS)} channels, "
-          f"{len(events)} events")  # fmt: skip
+    print(
+        f"person: {len(policy.purposes)} purposes x {len(CHANNELS)} channels, {len(events)} events"
+    )
     print(f"baseline (dict lookup of {len(cells)} cells): {base:,.0f} persons/s")
-    print(f"full recompute: {full_rate:,.0f} persons/s (target >= 5,000); "
-          f"{full_rate * len(cells):,.0f} cells/s; baseline/full = {base / full_rate:,.1f}x")  # fmt: skip
-    print(f"incremental apply-one-event + affected cells: {inc_rate:,.0f} events/s "
-          f"(target >= 20,000); baseline/incremental = {base / inc_rate:,.1f}x")  # fmt: skip
+    print(
+        f"full recompute: {full_rate:,.0f} persons/s (target >= 5,000); "
+        f"{full_rate * len(cells):,.0f} cells/s; baseline/full = {base / full_rate:,.1f}x"
+    )
+    print(
+        f"incremental apply-one-event + affected cells: {inc_rate:,.0f} events/s "
+        f"(target >= 20,000); baseline/incremental = {base / inc_rate:,.1f}x"
+    )
 
 
 if __name__ == "__main__":
