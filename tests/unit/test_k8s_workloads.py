@@ -21,6 +21,17 @@ pytestmark = pytest.mark.unit
 
 # Longest drain of each role (seconds): the grace period must be longer.
 DRAIN_SECONDS = {"bridge": 15, "worker": 60, "api": 30}
+# Volume types the restricted Pod Security Standard allows.
+RESTRICTED_VOLUME_TYPES = {
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+}
 HEALTH_PATHS = {"livenessProbe": "/livez", "startupProbe": "/livez", "readinessProbe": "/readyz"}
 
 
@@ -47,6 +58,8 @@ def test_pods_meet_the_restricted_profile(overlay: str) -> None:
         assert spec["automountServiceAccountToken"] is False
         for host_namespace in ("hostNetwork", "hostPID", "hostIPC"):
             assert not spec.get(host_namespace)
+        for volume in spec.get("volumes", []):
+            assert set(volume) - {"name"} <= RESTRICTED_VOLUME_TYPES, volume["name"]
         for container in containers(workload):
             sc = container["securityContext"]
             assert sc["allowPrivilegeEscalation"] is False
