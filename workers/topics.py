@@ -2,6 +2,10 @@
 
 Pure data (no faust import). `k8s/components/strimzi/topics.yaml` declares one `KafkaTopic` per
 entry and tests/unit/test_k8s_topics.py checks the two agree.
+
+There are no Faust repartition topics: `lawful.person-events.v1` is the explicit re-key (record ->
+Individual id). A `group_by` in the pipeline would need its `<app id>-<name>-repartition` topic
+declared here (Strimzi owns topics; lawful's Kafka user may not create them).
 """
 
 from __future__ import annotations
