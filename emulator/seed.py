@@ -62,9 +62,9 @@ METHODS = (
     "EXPRESS_STATEMENT",
     "VERBAL_RECORDED",
     "SIGNED_FORM",
-    "DOUBLE_OPT_IN",
+    "TWO_STAGE_CONFIRMATION",
     "PRE_TICKED",
-    "IMPORT",
+    "THIRD_PARTY_UNNAMED",
 )
 SOURCES = (
     "https://www.example-insurer.test/quote",
@@ -165,10 +165,10 @@ def _consents(
                     "CaptureDate": format_dt(captured),
                     "EffectiveFrom": format_dt(captured),
                     "CaptureSource": rng.choice(SOURCES),
-                    "Lawful_Capture_Method__c": "IMPORT" if method == "IMPORT" else method,
-                    "Lawful_Actor__c": "IMPORT" if method == "IMPORT" else "SELF",
+                    "Lawful_Capture_Method__c": method,
+                    "Lawful_Actor__c": "IMPORT" if method == "THIRD_PARTY_UNNAMED" else "SELF",
                     "DoubleConsentCaptureDate": format_dt(captured + timedelta(minutes=7))
-                    if method == "DOUBLE_OPT_IN"
+                    if method == "TWO_STAGE_CONFIRMATION" or rng.random() < 0.3
                     else None,
                     "EffectiveTo": format_dt(captured + timedelta(days=730))
                     if rng.random() < 0.2
