@@ -15,6 +15,7 @@ from handlers.basis import GRANT_REASON, basis_valid, effective_basis
 from handlers.channels import marketing_channel
 from handlers.context import Ctx
 from handlers.guards import (
+    active_hold,
     basis_not_allowed,
     channel_opted_out,
     erased,
@@ -198,6 +199,10 @@ def _evaluate(ctx: Ctx, shared: _Shared | None) -> Decision:
     else:
         result = basis_valid(ctx)
     basis_rule = _BASIS_RULE[basis]
+    if result.reason is not None and purpose.legal_claims:
+        hold = active_hold(ctx)
+        if hold is not None:  # R11: a legal-claims hold allows claims processing only
+            return _decision(ctx, True, Reason.LEGAL_CLAIMS_HOLD, "R11", None, basis, hold.until)
     if result.reason is not None:
         return _decision(
             ctx, False, result.reason, basis_rule, _basis_row(purpose, basis), basis, None

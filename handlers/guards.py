@@ -8,7 +8,7 @@ from handlers.consent import ConsentResult, consent_active
 from handlers.context import Ctx
 from schemas.codes import Reason
 from schemas.enums import Actor, Basis, Category, ConsentStatus, SuppressionScope, UnsubscribeScope
-from schemas.events import ConsentRecorded
+from schemas.events import ConsentRecorded, LegalHoldSet
 
 RETENTION_BASES = frozenset({Basis.CONTRACT, Basis.LEGAL_OBLIGATION})
 
@@ -151,3 +151,17 @@ def basis_not_allowed(ctx: Ctx) -> Reason | None:
     ):
         return ctx.check("R5", Reason.BASIS_NOT_ALLOWED_FOR_MARKETING, basis=ctx.basis)
     return ctx.check("R5", None, basis=ctx.basis)
+
+
+def active_hold(ctx: Ctx) -> LegalHoldSet | None:
+    """R11: an active legal hold over one of the purpose's data categories."""
+    categories = set(ctx.purpose.data_categories)
+    for hold in ctx.state.holds.values():
+        event = hold.set_event
+        released = hold.released_at is not None and hold.released_at <= ctx.t
+        if event.occurred_at > ctx.t or released or not categories & set(event.categories):
+            continue
+        if event.until is None or ctx.t < event.until:
+            ctx.check("R11", None, claim_ref=event.claim_ref)
+            return event
+    return None

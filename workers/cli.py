@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 # (a callable taking the parsed namespace and returning an exit code).
 COMMAND_MODULES: tuple[str, ...] = (
     "workers.commands.evaluate",
+    "workers.commands.demo",
     "workers.commands.schemas",
     "workers.commands.emulator",
 )
@@ -27,7 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    exit_code: int = args.func(args)
+    try:
+        exit_code: int = args.func(args)
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     return exit_code
 
 
