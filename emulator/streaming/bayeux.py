@@ -50,7 +50,6 @@ class BayeuxServer:
         faults: StreamingFaults,
         channel_exists: Callable[[str], bool],
         validate_bearer: Callable[[str | None], bool],
-        clock: Callable[[], float],
     ) -> None:
         self.config = config
         self.bus = bus
@@ -59,7 +58,6 @@ class BayeuxServer:
         self.faults = faults
         self.channel_exists = channel_exists
         self.validate_bearer = validate_bearer
-        self.clock = clock
         self.closing = False
 
     @property
@@ -146,7 +144,7 @@ class BayeuxServer:
         client = self.clients.get(client_id)
         if client is None:
             return failure(message, errors.UNKNOWN_CLIENT, advice=dict(_HANDSHAKE_ADVICE)), None
-        client.last_seen = self.clock()
+        self.clients.touch(client)
         if self._cookie_missing(ctx):
             reply = failure(
                 message,
@@ -207,7 +205,7 @@ class BayeuxServer:
                     continue
         finally:
             client.polls -= 1
-            client.last_seen = self.clock()
+            self.clients.touch(client)
 
     def _poll_over(self, client: BayeuxClient, token: int) -> bool:
         return self.closing or client.poll_token != token or not self.clients.is_live(client)

@@ -50,7 +50,7 @@ class StreamingHub:
             first_replay_id=config.first_replay_id,
             clock=clock,
         )
-        self.clients = ClientRegistry(expiry_s=config.client_expiry_s, clock=clock)
+        self.clients = ClientRegistry(expiry_s=config.client_expiry_s)
         self.allocation = DeliveryAllocation(config.daily_delivery_allocation, clock)
         self.faults = StreamingFaults()
         self.cdc_entities: set[str] = set()
@@ -171,7 +171,6 @@ class StreamingHub:
             faults=self.faults,
             channel_exists=self.channel_exists,
             validate_bearer=validate_bearer,
-            clock=self.clock,
         )
         CometdEndpoint(self.server, self.faults, self.config.max_request_bytes).add_routes(app)
         add_admin_routes(app, self)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 from emulator.streaming.ids import new_client_id
@@ -25,9 +26,13 @@ class BayeuxClient:
 
 
 class ClientRegistry:
-    """All live clients of the org; a client expires when it stops reconnecting."""
+    """All live clients of the org; a client expires when it stops reconnecting.
 
-    def __init__(self, *, expiry_s: float, clock: Callable[[], float]) -> None:
+    Expiry runs on real (monotonic) time, not the org clock: moving the org clock forward to
+    age events must not look like every connected client went silent.
+    """
+
+    def __init__(self, *, expiry_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.expiry_s = expiry_s
         self._clock = clock
         self._clients: dict[str, BayeuxClient] = {}
@@ -48,6 +53,10 @@ class ClientRegistry:
             self.drop(client_id)
             return None
         return client
+
+    def touch(self, client: BayeuxClient) -> None:
+        """The client was heard from (or answered) just now."""
+        client.last_seen = self._clock()
 
     def _expired(self, client: BayeuxClient) -> bool:
         return client.polls == 0 and self._clock() - client.last_seen > self.expiry_s
