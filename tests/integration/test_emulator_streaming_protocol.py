@@ -296,3 +296,24 @@ async def test_concurrent_client_limit(server: StandaloneStreamingServer, bayeux
     assert reply["ext"]["sfdc"]["failureReason"] == (
         "403::Organization concurrent user limit exceeded"
     )
+
+
+async def test_unsubscribe_and_disconnect(
+    server: StandaloneStreamingServer, bayeux: Bayeux
+) -> None:
+    await bayeux.handshake()
+    await bayeux.connect()
+    await bayeux.subscribe("/data/ContactChangeEvent")
+    (unsubscribed,) = await bayeux.post(
+        bayeux.message("/meta/unsubscribe", "5", subscription="/data/ContactChangeEvent")
+    )
+    assert unsubscribed["successful"] is True
+    assert unsubscribed["subscription"] == "/data/ContactChangeEvent"
+    server.hub.force_gap("Contact", ["0035g00000XyZ1cAAF"], "GAP_CREATE")
+    assert await bayeux.connect(id_="6") == [
+        {"channel": "/meta/connect", "id": "6", "clientId": bayeux.client_id, "successful": True}
+    ]
+    (disconnected,) = await bayeux.post(bayeux.message("/meta/disconnect", "7"))
+    assert disconnected["successful"] is True
+    (gone,) = await bayeux.connect(id_="8")
+    assert gone["error"] == "403::Unknown client"
