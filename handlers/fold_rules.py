@@ -314,10 +314,11 @@ def basis_change(state: PersonState, e: BasisChangeRequested, policy: Policy) ->
             e.new_basis.value,
             AuditType.BASIS_CHANGE_REJECTED,
         )
+    lineage = policy.lineage(e.purpose_id)  # a withdrawal on a category covers its products
     withdrawn = any(
         r.status is ConsentStatus.OPT_OUT
         for key, history in state.consents.items()
-        if key.partition("|")[0] == e.purpose_id
+        if key.partition("|")[0] in lineage
         for r in history
     )
     if current is Basis.CONSENT and withdrawn and not e.new_purpose_with_fresh_notice:
