@@ -57,8 +57,13 @@ def _relationship_end(ctx: Ctx) -> tuple[bool, datetime | None]:
 
 
 def _refused(ctx: Ctx, channel: Channel) -> bool:
-    history = ctx.state.consents.get(consent_key(ctx.purpose.id, channel), ())
-    return any(r.status is ConsentStatus.OPT_OUT and r.occurred_at <= ctx.t for r in history)
+    """An OPT_OUT for this channel (or channel-less) on the purpose or a category above it."""
+    for purpose_id in ctx.policy.lineage(ctx.purpose.id):
+        for key in (consent_key(purpose_id, channel), consent_key(purpose_id, None)):
+            history = ctx.state.consents.get(key, ())
+            if any(r.status is ConsentStatus.OPT_OUT and r.occurred_at <= ctx.t for r in history):
+                return True
+    return False
 
 
 def _similar(ctx: Ctx, sale_family: str) -> bool:
