@@ -587,3 +587,28 @@ def test_t23_fr_post_needs_opt_out_at_collection() -> None:
         b.person("UK", contact_points=b.all_contacts(opt_out_offered=False)), (PET_LI, POST)
     )
     assert uk.reason is Reason.POSTAL_LI
+
+
+def test_t15_opt_out_on_the_category_is_a_refusal_for_products_below() -> None:
+    purposes = [
+        b.purpose(b.CATEGORY),
+        b.purpose(
+            PET_LI,
+            basis=Basis.LEGITIMATE_INTERESTS,
+            parent_id=b.CATEGORY,
+            product_family="pet",
+            brand="acme",
+            **b.li_fields(),
+        ),
+    ]
+    pol = b.policy(purposes)
+    for key_channel in (EMAIL, None):
+        events = [*LI, b.withdraw(b.CATEGORY, key_channel, "2026-03-01")]
+        decision = b.decide(pol, _customer(), events, (PET_LI, EMAIL), NOW)
+        assert _triple(decision) == (Reason.SOFT_OPT_IN_NOT_MET, "R12", "T15")
+        before = b.decide(pol, _customer(), events, (PET_LI, EMAIL), "2026-02-28T12:00Z")
+        assert before.reason is Reason.SOFT_OPT_IN
+    sms = b.decide(
+        pol, _customer(), [*LI, b.withdraw(b.CATEGORY, EMAIL, "2026-03-01")], (PET_LI, SMS), NOW
+    )
+    assert sms.reason is Reason.SOFT_OPT_IN

@@ -528,3 +528,23 @@ def test_hierarchy_phone_channel_unaffected_by_email_withdrawal() -> None:
         b.withdraw(CATEGORY, EMAIL, "2026-03-01"),
     ]
     assert _decide(events, (PET, PHONE), at="2026-06-01T12:00").permitted
+
+
+def test_hierarchy_basis_swap_after_category_withdrawal_is_rejected() -> None:
+    events = [
+        *_pet_consents(EMAIL),
+        b.withdraw(CATEGORY, None, "2026-02-01"),
+        b.basis_change(PET, Basis.LEGITIMATE_INTERESTS, "2026-03-01"),
+    ]
+    pol = b.policy()
+    state, effects = b.fold_effects(pol, b.person(), events)
+    assert _rejections(effects) == [Rejection.BASIS_SWAP_REJECTED]
+    assert effective_basis(state, pol, PET, b.t(NOW)) is Basis.CONSENT
+
+
+def test_hierarchy_in_call_refusal_is_not_a_channel_opt_out() -> None:
+    p = b.person(contracts=(b.contract("2025-01-01"),))
+    events = [*b.notices(PET_LI), b.refusal("2026-03-01")]
+    decision = b.decide(b.policy(), p, events, (PET_LI, PHONE), NOW)
+    assert decision.permitted
+    assert decision.reason is Reason.PHONE_LI
