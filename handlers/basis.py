@@ -32,7 +32,7 @@ GRANT_REASON = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: constructed in the hot path; never mutated
 class BasisResult:
     reason: Reason | None  # None: the basis is valid
     valid_until: datetime | None = None

@@ -27,10 +27,11 @@ from schemas.enums import (
     SubscriberType,
 )
 
+_CONSENT_ROW = {Channel.PHONE_AUTOMATED: "T9", Channel.POST: "T23"}
 _OPT_OUT_REGIMES = frozenset({LiveCallRegime.OPT_OUT, LiveCallRegime.OPT_OUT_REGISTER})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: constructed in the hot path; never mutated
 class Outcome:
     reason: Reason
     row: str
@@ -70,12 +71,11 @@ def marketing_channel(ctx: Ctx, consent: ConsentResult | None) -> Outcome:
     assert channel is not None  # noqa: S101 - callers pass a channel for channel rules
     if consent is None:
         consent = consent_active(ctx.state, ctx.policy, ctx.purpose, channel, ctx.t)
-    granted = Outcome(Reason.CONSENT_ACTIVE, "T10", Basis.CONSENT, consent.valid_until)
     if channel is Channel.PHONE_LIVE:
         return _live_call(ctx, consent)
     if consent.active:
-        row = {Channel.PHONE_AUTOMATED: "T9", Channel.POST: "T23"}.get(channel, "T10")
-        return Outcome(granted.reason, row, Basis.CONSENT, consent.valid_until)
+        row = _CONSENT_ROW.get(channel, "T10")
+        return Outcome(Reason.CONSENT_ACTIVE, row, Basis.CONSENT, consent.valid_until)
     if ctx.basis is Basis.CONSENT:  # T7: the purpose rests on consent for every channel
         return Outcome(consent.reason, "T7", Basis.CONSENT)
     if channel is Channel.PHONE_AUTOMATED:

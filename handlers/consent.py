@@ -40,7 +40,7 @@ def record_order(record: ConsentRecorded) -> tuple[datetime, int, str]:
     return (record.occurred_at, _STATUS_RANK[record.status], record.event_id)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: constructed in the hot path; never mutated
 class ConsentResult:
     active: bool
     reason: Reason

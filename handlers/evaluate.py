@@ -13,6 +13,7 @@ from typing import Any
 
 from handlers.basis import GRANT_REASON, basis_valid, effective_basis
 from handlers.channels import marketing_channel
+from handlers.consent import consent_active
 from handlers.context import Ctx
 from handlers.guards import (
     active_hold,
@@ -124,8 +125,10 @@ def evaluate_purpose(
     decisions = []
     for channel in channels:
         ctx.channel = channel
-        ctx.flags = []
-        ctx.trace = [] if explain else None
+        if ctx.flags:
+            ctx.flags = []
+        if explain:
+            ctx.trace = []
         if shared is not None and shared.cell is not None:
             decisions.append(_with_channel(shared.cell, channel))
             continue
@@ -192,6 +195,28 @@ def _evaluate(ctx: Ctx, shared: _Shared | None) -> Decision:
     if failed is not None:
         reason, rule = failed
         return _decision(ctx, False, reason, rule, _GUARD_ROW[rule], basis, None)
+    if (
+        basis is Basis.CONSENT
+        and ctx.channel is not None
+        and ctx.trace is None
+        and (purpose.category is Category.MARKETING)
+    ):  # the common cell: R6 for (purpose, channel), then the channel rows
+        consent = consent_active(ctx.state, ctx.policy, purpose, ctx.channel, ctx.t)
+        if consent.flags:
+            ctx.flags.extend(consent.flags)
+        if not consent.active:
+            return _decision(ctx, False, consent.reason, "R6", "T7", basis, None)
+        outcome = marketing_channel(ctx, consent)
+        rule = _ROW_RULE.get(outcome.row, "R12")
+        return _decision(
+            ctx,
+            outcome.permitted,
+            outcome.reason,
+            rule,
+            outcome.row,
+            outcome.basis if outcome.permitted else basis,
+            outcome.valid_until if outcome.permitted else None,
+        )
     if shared is not None and basis is not Basis.CONSENT:
         if shared.basis is _UNSET:
             shared.basis = basis_valid(ctx)

@@ -19,14 +19,14 @@ _CONTACT_KIND = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: constructed in the hot path; never mutated
 class SoftOptIn:
     met: bool
     reason: Reason  # SOFT_OPT_IN, SOFT_OPT_IN_NOT_MET or EPRIVACY_CONSENT_REQUIRED
     valid_until: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: constructed in the hot path; never mutated
 class _Sale:
     id: str
     family: str

@@ -15,7 +15,9 @@ from schemas.enums import Basis, Channel, SuppressionScope
 TraceValue = str | int | bool | None
 
 
-@dataclass(frozen=True, slots=True)
+# Decision and RuleCheck are built for every cell; frozen dataclasses pay for object.__setattr__
+# on each field, so these are plain slotted dataclasses that nothing mutates after construction.
+@dataclass(slots=True)
 class RuleCheck:
     """One rule checked during an evaluation (the `--explain` trace)."""
 
@@ -25,7 +27,7 @@ class RuleCheck:
     inputs: dict[str, TraceValue]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decision:
     purpose_id: str
     channel: Channel | None
