@@ -26,6 +26,16 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return data
 
 
+def _bad_requests_as_400(handler: Handler) -> Handler:
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except (KeyError, ValueError, TypeError) as problem:
+            return json_response({"error": f"{type(problem).__name__}: {problem}"}, 400)
+
+    return guarded
+
+
 def add_admin_routes(app: web.Application, hub: StreamingHub) -> None:
     """POST drop-clients, gap, overflow, expire-retention, duplicates, fail-next,
     exhaust-allocation, reset-faults, platform-event; GET stats."""
@@ -90,5 +100,5 @@ def add_admin_routes(app: web.Application, hub: StreamingHub) -> None:
         "platform-event": platform_event,
     }
     for name, handler in routes.items():
-        app.router.add_post(f"{PREFIX}/{name}", handler)
+        app.router.add_post(f"{PREFIX}/{name}", _bad_requests_as_400(handler))
     app.router.add_get(f"{PREFIX}/stats", stats)

@@ -19,7 +19,9 @@ _MIN_VERSION = 37.0
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
+    return web.Response(
+        body=orjson.dumps(body, default=str), status=status, content_type="application/json"
+    )
 
 
 def _host_is_ip(request: web.Request) -> bool:

@@ -37,6 +37,12 @@ from emulator.streaming.sessions import ClientRegistry
 from emulator.streaming.values import iso_z_from_epoch
 
 ALL_CHANGE_EVENTS = "/data/ChangeEvents"
+_GAP_TYPES: dict[str, ChangeType] = {
+    "GAP_CREATE": "GAP_CREATE",
+    "GAP_UPDATE": "GAP_UPDATE",
+    "GAP_DELETE": "GAP_DELETE",
+    "GAP_UNDELETE": "GAP_UNDELETE",
+}
 
 
 class StreamingHub:
@@ -200,9 +206,10 @@ class StreamingHub:
 
     def force_gap(self, entity: str, record_ids: list[str], change_type: ChangeType) -> int:
         """Publish one GAP_* event for the given records; returns its replay id."""
-        if not change_type.startswith("GAP_"):
-            change_type = f"GAP_{change_type}"  # type: ignore[assignment]
-        change = self._synthetic(entity, change_type, record_ids[0] if record_ids else "")
+        gap_type = change_type if change_type.startswith("GAP_") else f"GAP_{change_type}"
+        if gap_type not in _GAP_TYPES:
+            raise ValueError(f"change_type must be one of {sorted(_GAP_TYPES)}")
+        change = self._synthetic(entity, _GAP_TYPES[gap_type], record_ids[0] if record_ids else "")
         return self._publish_changes([ChangeEventSource(change, list(record_ids))])[0]
 
     def force_overflow(self, entity: str) -> int:

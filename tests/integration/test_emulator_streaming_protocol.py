@@ -317,3 +317,17 @@ async def test_unsubscribe_and_disconnect(
     assert disconnected["successful"] is True
     (gone,) = await bayeux.connect(id_="8")
     assert gone["error"] == "403::Unknown client"
+
+
+async def test_admin_routes_reject_bad_requests(
+    server: StandaloneStreamingServer, bayeux: Bayeux
+) -> None:
+    admin = f"{server.instance_url}/_emulator/streaming"
+    bad = {"entity": "Contact", "record_ids": ["003"], "change_type": "SNAPSHOT"}
+    async with bayeux.session.post(f"{admin}/gap", json=bad) as response:
+        assert response.status == 400
+    async with bayeux.session.post(f"{admin}/overflow", json={}) as response:
+        assert response.status == 400
+    async with bayeux.session.get(f"{admin}/stats") as response:
+        stats = await response.json()
+    assert {"clients", "channels", "deliveries", "dropped_clients"} <= set(stats)
