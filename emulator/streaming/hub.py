@@ -61,7 +61,9 @@ class StreamingHub:
         self.faults = StreamingFaults()
         self.cdc_entities: set[str] = set()
         self.custom_channels: dict[str, frozenset[str]] = {}  # /data/X__chn -> entities
-        self.platform_events: dict[str, dict[str, str]] = {"ConsentEvent": CONSENT_EVENT_FIELDS}
+        self.platform_events: dict[str, dict[str, str]] = {
+            "ConsentEvent": dict(CONSENT_EVENT_FIELDS)  # the standard event is always defined
+        }
         self._channel_cache: dict[str, tuple[str, ...]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
