@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -84,10 +85,10 @@ class _Writer:
         self.now = now
         self.user = org.integration_user.user_id
         self.staged: list[StagedChange] = []
-        self._objects: dict[str, tuple[ObjectDef, tuple[str, ...], dict[str, Any]]] = {}
+        self._objects: dict[str, tuple[ObjectDef, dict[str, Any]]] = {}
 
     def add(self, obj_name: str, values: dict[str, Any]) -> str:
-        obj, all_fields, defaults = self._object(obj_name)
+        obj, defaults = self._object(obj_name)
         record_id = self.org.store.ids.new(obj.key_prefix)
         record: Record = {"Id": record_id, "IsDeleted": False, **defaults}
         record.update(values)
@@ -106,21 +107,20 @@ class _Writer:
         if name_field is not None and name_field.auto_number_format:
             number = self.org.store.next_auto_number(obj_name)
             record["Name"] = name_field.auto_number_format.split("{")[0] + f"{number:06d}"
-        body = {k: v for k, v in record.items() if k not in ("Id", "IsDeleted", "SystemModstamp")}
-        nulled = tuple(n for n in all_fields if n not in record)
-        self.staged.append(StagedChange(obj_name, "CREATE", record_id, body, nulled, record))
+        # The record itself is the CREATE body: stored records are replaced, never mutated, and
+        # the streaming side drops Id/IsDeleted/SystemModstamp and nulls from CREATE bodies.
+        self.staged.append(StagedChange(obj_name, "CREATE", record_id, record, (), record))
         return record_id
 
-    def _object(self, name: str) -> tuple[ObjectDef, tuple[str, ...], dict[str, Any]]:
+    def _object(self, name: str) -> tuple[ObjectDef, dict[str, Any]]:
         if name not in self._objects:
             obj = self.org.object(name)
-            skip = {"Id", "IsDeleted", "SystemModstamp"}
             defaults = {
                 d.name: d.default_value
                 for d in obj.fields.values()
                 if d.defaulted_on_create and d.default_value is not None
             }
-            self._objects[name] = (obj, tuple(n for n in obj.fields if n not in skip), defaults)
+            self._objects[name] = (obj, defaults)
         return self._objects[name]
 
     def flush(self) -> None:
@@ -322,6 +322,8 @@ def seed_org(
     sink = org.store.sink
     if not emit_changes:
         org.store.sink = None
+    collecting = gc.isenabled()
+    gc.disable()  # millions of new containers: cyclic GC passes would make seeding quadratic
     try:
         for n in range(persons):
             _person(writer, rng, ref, anchor, n)
@@ -330,6 +332,9 @@ def seed_org(
         writer.flush()
     finally:
         org.store.sink = sink
+        if collecting:
+            gc.enable()
+        gc.freeze()  # keep the seeded records out of future collections
     records = sum(len(t) for t in org.store.tables.values())
     return {
         "persons": persons,

@@ -114,7 +114,9 @@ class Store:
                 elif change.change_type == "UNDELETE":
                     self.deleted_log.get(change.entity, {}).pop(change.record_id, None)
                 self._reindex(change.entity, before, change.after)
-            transaction = self._transaction(staged, origin, user_id, now)
+            transaction = None
+            if self.sink is not None:
+                transaction = self._transaction(staged, origin, user_id, now)
         if transaction is not None and self.sink is not None:
             self.sink.transaction_committed(transaction)
         return transaction
