@@ -12,7 +12,7 @@ import orjson
 from schemas.codes import AuditType
 from schemas.enums import Basis, Channel
 from schemas.events import BaseEvent
-from schemas.outputs import AuditEvent
+from schemas.outputs import AuditEvent, AuditRecorded
 
 _NAMESPACE = uuid.UUID("6f1c7d2e-2b1a-4e55-9d0c-4c6a1e0f7a10")
 
@@ -45,7 +45,7 @@ def make_audit(
     lawful_basis: Basis | None = None,
     evidence: dict[str, Any] | None = None,
     legal_ref: str | None = None,
-) -> AuditEvent:
+) -> AuditRecorded:
     event_id = _derived_uuid(f"{person_ref}:{event.event_id}:{event_type}:{sequence}")
     source = {"event_id": event.event_id}
     if event.source is not None:
@@ -66,8 +66,8 @@ def make_audit(
         "source": source,
         "prev_hash": prev_hash,
     }
-    # Built from typed, trusted values: construct without re-validating (hot path of the fold).
-    return AuditEvent.model_construct(**fields, hash=entry_hash(fields))
+    # Built from typed, trusted values; the model is constructed lazily (hot path of the fold).
+    return AuditRecorded(fields, entry_hash(fields))
 
 
 def verify_chain(entries: list[AuditEvent], genesis: str) -> int | None:

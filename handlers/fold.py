@@ -15,7 +15,7 @@ from handlers.fold_rules import HANDLERS
 from handlers.step import Step
 from schemas.errors import InvalidInputError
 from schemas.events import BaseEvent
-from schemas.outputs import AuditRecorded, CommandRejected, Effect
+from schemas.outputs import CommandRejected, Effect
 from schemas.policy import Policy
 from schemas.state import PersonState
 
@@ -45,7 +45,7 @@ def decide(
         effects.append(CommandRejected(event.event_id, reason, detail))
         entries = [(audit_type, {"new_state": {"rejected": reason.value, "detail": detail}})]
     for audit_type, fields in entries:
-        audit = make_audit(
+        recorded = make_audit(
             prev_hash=head,
             sequence=count,
             person_ref=person_ref,
@@ -54,8 +54,8 @@ def decide(
             recorded_at=now,
             **fields,
         )
-        effects.append(AuditRecorded(audit))
-        head, count = audit.hash, count + 1
+        effects.append(recorded)
+        head, count = recorded.hash, count + 1
     if step.cells is not None and step.rejection is None:
         effects.append(step.cells)
     changes = step.changes if step.rejection is None else {}

@@ -107,9 +107,19 @@ class ErasurePlan(Outbound):
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AuditRecorded:
-    event: AuditEvent
+    """An audit entry produced by the fold; the pydantic model is built when first read."""
+
+    fields: dict[str, Any]
+    hash: str
+    cached: AuditEvent | None = None
+
+    @property
+    def event(self) -> AuditEvent:
+        if self.cached is None:
+            self.cached = AuditEvent.model_construct(**self.fields, hash=self.hash)
+        return self.cached
 
 
 @dataclass(frozen=True, slots=True)
