@@ -6,7 +6,7 @@ from datetime import time, timedelta
 
 from handlers.calendar import add_months, is_working_day
 from handlers.context import Ctx
-from handlers.zones import zone
+from handlers.zones import local_date, person_zone, zone
 from schemas.codes import Reason
 from schemas.config import by_jurisdiction
 from schemas.enums import DncRegister, SubscriberType
@@ -34,8 +34,9 @@ def uk_register_protects(ctx: Ctx) -> bool:
     listing = _listing(ctx, register)
     if listing is None:
         return False
-    if ctx.policy.rules.honour_tps_28_day_grace:
-        return ctx.t - listing.listed_at >= timedelta(days=28)
+    if ctx.policy.rules.honour_tps_28_day_grace:  # (call_date - listed_date) in local days
+        tz = person_zone(ctx.person, ctx.policy.rules)
+        return (local_date(ctx.t, tz) - local_date(listing.listed_at, tz)).days >= 28
     return True
 
 
