@@ -106,7 +106,9 @@ def _erasure_alerts(
         overdue = datetime.combine(due + timedelta(days=1), time(), tz)
         for kind, at in ((AlertType.ERASURE_DEADLINE, warn), (AlertType.ERASURE_OVERDUE, overdue)):
             done = case.executed_at is not None and case.executed_at <= max(at, start)
-            if not done and at < end and (at >= start or kind is AlertType.ERASURE_OVERDUE):
+            # DEADLINE: due - erasure_alert_days <= today, until the request becomes overdue
+            current = kind is AlertType.ERASURE_OVERDUE or start < overdue
+            if not done and at < end and current:
                 yield Alert(
                     alert_key=f"{kind}:{person.individual_id}:{case.request_id}",
                     type=kind,
