@@ -217,8 +217,9 @@ def test_erasure_deadline_seven_days_before_due() -> None:
 
 
 def test_erasure_overdue_from_day_after_due() -> None:
-    assert not _erasure_alerts(REQUEST, "2025-10-01", "2025-10-03T23:00Z")
-    found = _erasure_alerts(REQUEST, "2025-10-01", "2025-10-10")
+    before = _erasure_alerts(REQUEST, "2025-10-01", "2025-10-03T23:00Z")
+    assert [kind for kind, _ in before] == [AlertType.ERASURE_DEADLINE]
+    found = _erasure_alerts(REQUEST, "2025-10-04", "2025-10-10")
     assert found == [(AlertType.ERASURE_OVERDUE, "2025-10-04T00:00:00+01:00")]
 
 
@@ -234,7 +235,7 @@ def test_erasure_alerts_follow_extension_and_too_late_notice() -> None:
         (AlertType.ERASURE_DEADLINE, "2025-11-26T00:00:00+00:00")
     ]
     too_late = [*REQUEST, b.extension("2025-10-06")]
-    assert _erasure_alerts(too_late, "2025-10-01", "2025-10-10") == [
+    assert _erasure_alerts(too_late, "2025-10-04", "2025-10-10") == [
         (AlertType.ERASURE_OVERDUE, "2025-10-04T00:00:00+01:00")
     ]
 
@@ -297,3 +298,12 @@ def test_soft_opt_in_ending_only_when_enabled() -> None:
     ending = [a for a in on if a.type is AlertType.SOFT_OPT_IN_ENDING]
     assert {a.horizon for a in ending} == {b.t("2027-01-01")}
     assert {a.purpose_id for a in ending} == {PET_LI}
+
+
+def test_erasure_deadline_emitted_when_window_starts_inside_the_warning_period() -> None:
+    # due 2025-10-03; "due - 7 days <= today and not completed" holds on 29 Sep
+    found = _erasure_alerts(REQUEST, "2025-09-29", "2025-09-30")
+    assert found == [(AlertType.ERASURE_DEADLINE, "2025-09-26T00:00:00+01:00")]
+    assert _erasure_alerts(REQUEST, "2025-10-04", "2025-10-05") == [
+        (AlertType.ERASURE_OVERDUE, "2025-10-04T00:00:00+01:00")
+    ]

@@ -612,3 +612,27 @@ def test_t15_opt_out_on_the_category_is_a_refusal_for_products_below() -> None:
         pol, _customer(), [*LI, b.withdraw(b.CATEGORY, EMAIL, "2026-03-01")], (PET_LI, SMS), NOW
     )
     assert sms.reason is Reason.SOFT_OPT_IN
+
+
+@pytest.mark.parametrize(
+    ("call_at", "blocked"),
+    [
+        ("2026-03-28T22:59:59Z", False),  # 28 Mar in London: 27 days after the listing date
+        ("2026-03-29T10:00:00Z", True),  # 29 Mar: 28 days by date, under 28 x 24 h by clock
+    ],
+)
+def test_r13_tps_grace_counts_calendar_days(call_at: str, blocked: bool) -> None:
+    events = [b.dnc(DncRegister.TPS, "2026-03-01T15:00Z")]
+    decision = _decide(
+        _customer(), (PET_LI, PHONE), at=call_at, events=events, honour_tps_28_day_grace=True
+    )
+    assert (decision.reason is Reason.DNC_REGISTERED) is blocked
+
+
+def test_r13_bloctel_registration_valid_three_years() -> None:
+    events = [b.dnc(DncRegister.BLOCTEL, "2023-03-01T00:00+01:00")]
+    p = _fr_prospect()
+    last = _decide(p, (PET_LI, PHONE), at="2026-02-27T11:00:00+01:00", events=events)
+    assert last.reason is Reason.DNC_REGISTERED
+    lapsed = _decide(p, (PET_LI, PHONE), at="2026-03-02T11:00:00+01:00", events=events)
+    assert lapsed.reason is Reason.PHONE_LI
