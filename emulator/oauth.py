@@ -48,6 +48,7 @@ def _user(org: Org, username: str | None) -> UserAccount:
 
 
 def _token_body(org: Org, account: UserAccount, *, jwt_flow: bool = False) -> dict[str, Any]:
+    """The token response; `instance_url` is the HTTPS one (see token_endpoint for plain HTTP)."""
     session = org.sessions.issue(account.user_id)
     identity = org.identity_url(account.user_id)
     body: dict[str, Any] = {
@@ -148,4 +149,6 @@ async def token_endpoint(request: web.Request) -> web.Response:
             body = unsupported_grant(grant)
     except OAuthError as error:
         return _json({"error": error.error, "error_description": error.description}, error.status)
+    if not request.secure and org.http_url:
+        body["instance_url"] = org.http_url  # asked over plain HTTP: stay on plain HTTP
     return _json(body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from emulator.auth import ConnectedApp, SessionStore, UserAccount
@@ -48,7 +49,10 @@ class Org:
         self.api_usage = ApiUsage(self.clock, self.config.daily_api_limit)
         self.faults = RestFaults()
         self.instance_url = "https://localhost"
+        self.http_url: str | None = None  # plain-HTTP listener, when the server has one
         self.users: dict[str, UserAccount] = {}
+        # (used, max) of the streaming delivery allocation, reported by /limits when wired.
+        self.delivery_usage: Callable[[], tuple[int, int]] | None = None
         self.integration_user = self._bootstrap_user()
 
     # --- identity -----------------------------------------------------------------------------

@@ -35,6 +35,7 @@ def wire_streaming(org: Org, config: StreamingConfig | None = None) -> Streaming
     for event in org.schema.platform_events():
         hub.register_platform_event(event.name, {f.name: f.type for f in event.fields.values()})
     org.attach(sink=hub, publisher=hub)
+    org.delivery_usage = hub.delivery_usage
     return hub
 
 
@@ -54,6 +55,13 @@ def build_app(org: Org, hub: StreamingHub | None = None) -> web.Application:
     return app
 
 
+def _bound_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
 def _close_leftover_transports(loop: asyncio.AbstractEventLoop) -> None:
     """Close server-side sockets whose TLS peers vanished without close_notify (CPython 3.11
     leaves those transports open after the runner's cleanup, which tests see as leaks)."""
@@ -66,7 +74,10 @@ def _close_leftover_transports(loop: asyncio.AbstractEventLoop) -> None:
 
 class EmulatorServer:
     """Start/stop the emulator in the running loop (`start`/`astop`) or in a thread
-    (`start_in_thread`/`stop`). Writes the CA and credentials files into `state_dir`."""
+    (`start_in_thread`/`stop`). Writes the CA and credentials files into `state_dir`.
+
+    With `http_port` set, the same application is also served over plain HTTP on `localhost`
+    (`http_url`), for clients that cannot be given a CA (aiosfstream_ng)."""
 
     def __init__(
         self,
@@ -76,6 +87,7 @@ class EmulatorServer:
         state_dir: Path | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        http_port: int | None = None,
         clock: Clock | None = None,
         before_start: Callable[[Org], None] | None = None,
     ) -> None:
@@ -87,6 +99,8 @@ class EmulatorServer:
             state_dir = Path(self._tempdir.name)
         self.state_dir = state_dir
         self.host, self.port = host, port
+        self.http_port = http_port  # None: no plain-HTTP listener; 0: any free port
+        self.http_url: str | None = None
         self.before_start = before_start
         self.tls: LocalTls | None = None
         self.credentials: Credentials | None = None
@@ -107,9 +121,7 @@ class EmulatorServer:
 
     async def start(self) -> None:
         self.tls = create_tls(self.state_dir)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
+        sock = _bound_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
         self.org.instance_url = f"https://localhost:{self.port}"
         self._load_data()
@@ -118,6 +130,12 @@ class EmulatorServer:
         self._runner = web.AppRunner(build_app(self.org, self.hub), access_log=None)
         await self._runner.setup()
         await web.SockSite(self._runner, sock, ssl_context=self.tls.context).start()
+        if self.http_port is not None:
+            plain = _bound_socket(self.host, self.http_port)
+            self.http_port = plain.getsockname()[1]
+            self.http_url = f"http://localhost:{self.http_port}"
+            self.org.http_url = self.http_url
+            await web.SockSite(self._runner, plain).start()
         self.credentials_path, self.credentials = write_credentials(
             self.org, self.state_dir, self.tls.ca_path
         )

@@ -13,12 +13,15 @@ def _pair(maximum: int, remaining: int) -> dict[str, int]:
 
 def limits_body(request: RestRequest) -> dict[str, Any]:
     usage = request.org.api_usage
+    delivered_used, delivered_max = 0, 10_000
+    if request.org.delivery_usage is not None:
+        delivered_used, delivered_max = request.org.delivery_usage()
     return {
         "DailyApiRequests": _pair(usage.limit, usage.limit - usage.used()),
         "DailyBulkApiBatches": _pair(15_000, 15_000),
         "DailyBulkV2QueryJobs": _pair(10_000, 10_000),
         "DailyBulkV2QueryFileStorageMB": _pair(976_562, 976_562),
-        "DailyDeliveredPlatformEvents": _pair(10_000, 10_000),
+        "DailyDeliveredPlatformEvents": _pair(delivered_max, delivered_max - delivered_used),
         "DailyStreamingApiEvents": _pair(10_000, 10_000),
         "HourlyPublishedPlatformEvents": _pair(50_000, 50_000),
         "MonthlyPlatformEventsUsageEntitlement": _pair(0, 0),
