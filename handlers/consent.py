@@ -114,15 +114,17 @@ def decay_anchor(
         ):
             anchor = at
     qualifying = policy.rules.qualifying_engagement_events
-    for engagement in state.engagements:
+    for engagement in reversed(state.engagements):  # kept in occurred_at order by the fold
         at = engagement.occurred_at
+        if at <= anchor:
+            break
         if (
-            anchor < at <= t
+            at <= t
             and engagement.engagement in qualifying
             and (engagement.purpose_id is None or engagement.purpose_id in lineage)
             and engagement.channel in (None, record.channel)
         ):
-            anchor = at
+            return at  # the latest match is the anchor
     return anchor
 
 

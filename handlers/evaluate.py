@@ -84,13 +84,12 @@ _UNSET: Any = object()
 class _Shared:
     """Channel-free outcomes for one purpose, computed on the first cell of a matrix row."""
 
-    __slots__ = ("basis", "cell", "mid", "pre")
+    __slots__ = ("basis", "mid", "pre")
 
     def __init__(self) -> None:
         self.pre: Any = _UNSET
         self.mid: Any = _UNSET
         self.basis: Any = _UNSET
-        self.cell: Decision | None = None
 
 
 def evaluate(
@@ -121,6 +120,8 @@ def evaluate_purpose(
     purpose = policy.purpose(purpose_id)
     basis = effective_basis(state, policy, purpose_id, t)
     ctx = Ctx(state, policy, purpose, None, t, state.person, basis, None)
+    if not explain and not (purpose.special_category and purpose.category is Category.MARKETING):
+        return _purpose_row(ctx, channels)
     shared = None if explain else _Shared()
     decisions = []
     for channel in channels:
@@ -129,16 +130,43 @@ def evaluate_purpose(
             ctx.flags = []
         if explain:
             ctx.trace = []
-        if shared is not None and shared.cell is not None:
-            decisions.append(_with_channel(shared.cell, channel))
+        decisions.append(_evaluate(ctx, shared))
+    return decisions
+
+
+def _purpose_row(ctx: Ctx, channels: Iterable[Channel | None]) -> list[Decision]:
+    """The matrix row of one purpose, running each channel-free rule once.
+
+    R1, R2, R3, R9 and R5 do not depend on the channel here (R9 does only for special-category
+    marketing, which takes the per-cell path); R4/R4b do, but only when the person has an
+    objection, a suppression or a channel opt-out. The order of the rules is unchanged.
+    """
+    state = ctx.state
+    shared = _Shared()
+    channel_facts = state.dm_objections or state.suppressions or state.channel_opt_outs
+    first = _first(ctx, _PRE)
+    if first is None and not channel_facts:
+        first = _first(ctx, _MID)
+    decisions: list[Decision] = []
+    template: Decision | None = None
+    replicate = ctx.purpose.category is Category.NON_MARKETING and ctx.basis is not Basis.CONSENT
+    for channel in channels:
+        ctx.channel = channel
+        if ctx.flags:
+            ctx.flags = []
+        if template is not None:
+            decisions.append(_with_channel(template, channel))
             continue
-        decision = _evaluate(ctx, shared)
-        if (
-            shared is not None
-            and purpose.category is Category.NON_MARKETING
-            and (basis is not Basis.CONSENT)
-        ):
-            shared.cell = decision
+        if first is not None:
+            reason, rule = first
+            decision = _decision(ctx, False, reason, rule, _GUARD_ROW[rule], ctx.basis, None)
+            template = decision
+        elif channel_facts:
+            decision = _evaluate(ctx, shared)
+        else:
+            decision = _after_guards(ctx, shared)
+        if replicate:
+            template = decision
         decisions.append(decision)
     return decisions
 
@@ -190,11 +218,16 @@ def _guards(ctx: Ctx, shared: _Shared | None) -> tuple[Reason, str] | None:
 
 
 def _evaluate(ctx: Ctx, shared: _Shared | None) -> Decision:
-    purpose, basis = ctx.purpose, ctx.basis
     failed = _guards(ctx, shared)
     if failed is not None:
         reason, rule = failed
-        return _decision(ctx, False, reason, rule, _GUARD_ROW[rule], basis, None)
+        return _decision(ctx, False, reason, rule, _GUARD_ROW[rule], ctx.basis, None)
+    return _after_guards(ctx, shared)
+
+
+def _after_guards(ctx: Ctx, shared: _Shared | None) -> Decision:
+    """Basis validity, then the channel rows (marketing) or the basis grant (T24/T25)."""
+    purpose, basis = ctx.purpose, ctx.basis
     if (
         basis is Basis.CONSENT
         and ctx.channel is not None

@@ -76,7 +76,7 @@ class PersonState:
     seen_event_ids: frozenset[str] = frozenset()
     consents: dict[str, tuple[ConsentRecorded, ...]] = field(default_factory=dict)
     reconfirmations: tuple[ConsentReconfirmed, ...] = ()
-    engagements: tuple[EngagementRecorded, ...] = ()
+    engagements: tuple[EngagementRecorded, ...] = ()  # in (occurred_at, event_id) order
     channel_opt_outs: tuple[ChannelOptedOut, ...] = ()
     dm_objections: tuple[MarketingObjection, ...] = ()
     objections: dict[str, tuple[ProcessingObjection, ...]] = field(default_factory=dict)
