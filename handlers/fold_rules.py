@@ -147,8 +147,10 @@ def engagement(state: PersonState, e: EngagementRecorded, policy: Policy) -> Ste
         "channel": e.channel,
         "new_state": {"engagement": e.engagement.value, "qualifying": qualifying},
     }
+    engagements = list(state.engagements)
+    insort(engagements, e, key=lambda x: (x.occurred_at, x.event_id))
     return Step(
-        {"engagements": (*state.engagements, e)},
+        {"engagements": tuple(engagements)},
         [(AuditType.ENGAGEMENT_RECORDED, audit)],
         cells=_cells(policy, e.purpose_id, e.channel) if qualifying else None,
     )
