@@ -45,6 +45,7 @@ class Store:
     commit_number: int = 1_721_136_551_405_445_000
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ext_index: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    _ref_index: dict[tuple[str, str], dict[str, set[str]]] = field(default_factory=dict)
 
     def table(self, obj_name: str) -> dict[str, Record]:
         return self.tables.setdefault(obj_name, {})
@@ -70,6 +71,21 @@ class Store:
 
     def invalidate_indexes(self) -> None:
         self._ext_index.clear()
+        self._ref_index.clear()
+
+    def ids_with(self, obj_name: str, field_name: str, value: str) -> set[str]:
+        """Ids of records (deleted ones included) whose `field_name` equals `value` exactly."""
+        key = (obj_name, field_name)
+        with self.lock:
+            index = self._ref_index.get(key)
+            if index is None:
+                index = {}
+                for record_id, record in self.tables.get(obj_name, {}).items():
+                    found = record.get(field_name)
+                    if found is not None:
+                        index.setdefault(found, set()).add(record_id)
+                self._ref_index[key] = index
+            return set(index.get(value, ()))
 
     # --- external-id / unique index -------------------------------------------------------
     def _index(self, obj_name: str, field_name: str) -> dict[str, str]:
@@ -88,6 +104,13 @@ class Store:
         return self._index(obj_name, field_name).get(str(value).lower())
 
     def _reindex(self, obj_name: str, before: Record | None, after: Record | None) -> None:
+        for (indexed_obj, field_name), refs in self._ref_index.items():
+            if indexed_obj != obj_name:
+                continue
+            if before is not None and before.get(field_name) is not None:
+                refs.get(before[field_name], set()).discard(before["Id"])
+            if after is not None and after.get(field_name) is not None:
+                refs.setdefault(after[field_name], set()).add(after["Id"])
         for (indexed_obj, field_name), index in self._ext_index.items():
             if indexed_obj != obj_name:
                 continue

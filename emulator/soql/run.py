@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from emulator.ids import normalise
 from emulator.schema.model import ObjectDef
 from emulator.soql.evaluate import Evaluator, resolve, shape
-from emulator.soql.nodes import Query
+from emulator.soql.nodes import Compare, Condition, Logic, Query
 from emulator.soql.parser import SoqlError, parse
 from emulator.store import Record, Store
 
@@ -44,6 +45,37 @@ def _object(store: Store, name: str) -> ObjectDef:
     return obj
 
 
+def _ids_for(store: Store, obj: ObjectDef, condition: Compare) -> set[str] | None:
+    """Ids matching `Id`/reference `=`/`IN` literals via the store's indexes, else None."""
+    if len(condition.path) != 1 or condition.op not in ("=", "IN"):
+        return None
+    definition = obj.field(condition.path[0])
+    if definition is None or definition.type not in ("id", "reference"):
+        return None
+    literals = condition.value if isinstance(condition.value, tuple) else (condition.value,)
+    wanted = {normalise(lit.value) for lit in literals if lit.kind == "string"}
+    if len(wanted) != len(literals):
+        return None
+    ids = {i for i in wanted if i}
+    if definition.type == "id":
+        return ids
+    found: set[str] = set()
+    for value in ids:
+        found |= store.ids_with(obj.name, definition.name, value)
+    return found
+
+
+def _indexed_candidates(store: Store, obj: ObjectDef, where: Condition | None) -> set[str] | None:
+    """A superset of the matching ids when an AND-ed Id/reference equality narrows the scan."""
+    if isinstance(where, Compare):
+        return _ids_for(store, obj, where)
+    if isinstance(where, Logic) and where.op == "AND":
+        for item in where.items:
+            if isinstance(item, Compare) and (ids := _ids_for(store, obj, item)) is not None:
+                return ids
+    return None
+
+
 def run_query(
     store: Store, text: str, version: str, now: datetime, *, include_deleted: bool = False
 ) -> QueryResult:
@@ -55,7 +87,12 @@ def run_query(
         evaluator.getter(item.path)
     predicate = evaluator.compile(query.where) if query.where is not None else None
     with store.lock:
-        records = list(store.tables.get(obj.name, {}).values())
+        candidates = _indexed_candidates(store, obj, query.where)
+        table = store.tables.get(obj.name, {})
+        if candidates is None:
+            records = list(table.values())
+        else:
+            records = [table[i] for i in sorted(candidates) if i in table]
     if not include_deleted:
         records = [r for r in records if not r.get("IsDeleted")]
     if predicate is not None:

@@ -1,0 +1,83 @@
+"""Running SOQL against the store: filters, relationships, ordering and the Id/reference index."""
+
+# ruff: noqa: S608 - SOQL built from generated ids
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from emulator.org import Org
+from emulator.soql import SoqlError
+from emulator.soql.run import QueryResult, run_query
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def org() -> Org:
+    return Org()
+
+
+def _run(org: Org, soql: str, *, deleted: bool = False) -> QueryResult:
+    return run_query(org.store, soql, "59.0", datetime.now(UTC), include_deleted=deleted)
+
+
+def test_reference_index_follows_updates(org: Org) -> None:
+    first = org.create("Individual", {"LastName": "First"})
+    second = org.create("Individual", {"LastName": "Second"})
+    consent = {
+        "Name": "c",
+        "CaptureDate": "2025-01-01T00:00:00Z",
+        "CaptureSource": "web",
+        "ContactPointType": "Email",
+    }
+    moving = org.create("ContactPointTypeConsent", {**consent, "PartyId": first})
+    org.create("ContactPointTypeConsent", {**consent, "PartyId": first})
+    soql = "SELECT Id FROM ContactPointTypeConsent WHERE PartyId = '{}' AND Name = 'c'"
+    assert _run(org, soql.format(first)).total_size == 2
+    org.update("ContactPointTypeConsent", moving, {"PartyId": second})
+    assert [r["Id"] for r in _run(org, soql.format(second)).rows] == [moving]
+    assert _run(org, soql.format(first[:15])).total_size == 1
+    org.delete("ContactPointTypeConsent", moving)
+    assert _run(org, soql.format(second)).total_size == 0
+    assert _run(org, soql.format(second), deleted=True).total_size == 1
+
+
+def test_id_in_list_and_ordering_with_nulls(org: Org) -> None:
+    ids = [
+        org.create("Contact", {"LastName": name, "Title": title})
+        for name, title in (("b", "x"), ("a", None), ("c", "y"))
+    ]
+    quoted = ", ".join(f"'{i}'" for i in ids)
+    rows = _run(org, f"SELECT LastName FROM Contact WHERE Id IN ({quoted}) ORDER BY Title").rows
+    assert [r["LastName"] for r in rows] == ["a", "b", "c"]
+    rows = _run(
+        org, f"SELECT LastName FROM Contact WHERE Id IN ({quoted}) ORDER BY Title DESC"
+    ).rows
+    assert [r["LastName"] for r in rows] == ["c", "b", "a"]
+    rows = _run(org, f"SELECT LastName FROM Contact WHERE Id IN ({quoted}) AND Title != 'x'").rows
+    assert sorted(r["LastName"] for r in rows) == ["a", "c"]
+
+
+def test_parent_relationship_rows_and_null_parents(org: Org) -> None:
+    individual = org.create("Individual", {"LastName": "Parent", "FirstName": "P"})
+    with_parent = org.create("Contact", {"LastName": "Child", "IndividualId": individual})
+    orphan = org.create("Contact", {"LastName": "Orphan"})
+    rows = _run(
+        org,
+        f"SELECT Individual.Name, Individual.Owner.Alias FROM Contact "
+        f"WHERE Id IN ('{with_parent}', '{orphan}') ORDER BY LastName",
+    ).rows
+    assert rows[0]["Individual"]["Name"] == "P Parent"
+    assert rows[0]["Individual"]["Owner"]["Alias"] == "lawful"
+    assert rows[1]["Individual"] is None
+
+
+def test_type_errors_in_filters(org: Org) -> None:
+    with pytest.raises(SoqlError) as caught:
+        _run(org, "SELECT Id FROM Contact WHERE DoNotCall = 'yes'")
+    assert caught.value.code == "INVALID_FIELD"
+    with pytest.raises(SoqlError):
+        _run(org, "SELECT Id FROM Contact WHERE LastName = TODAY")
