@@ -243,3 +243,17 @@ def test_suppressed_person_needs_later_self_given_consent(
             and max(blocks) < e.occurred_at <= at
         ]
         assert fresh, f"{purpose_id}/{channel} permitted while suppressed"
+
+
+@quick
+@given(events(), st.randoms(use_true_random=False), times)
+def test_out_of_order_delivery_gives_the_same_decisions(
+    evts: list[BaseEvent], rnd: object, at: datetime
+) -> None:
+    """Facts (not commands) folded one by one in any order decide like the sorted fold."""
+    shuffled = list(evts)
+    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    state = PersonState(person=PERSON)
+    for event in shuffled:
+        state, _ = decide(state, event, now=T0, config=POLICY)
+    assert _matrix(state, at) == _matrix(_fold(evts), at)
