@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -62,6 +64,32 @@ class ConnectedApp:
             ),
             certificate_pem=certificate.public_bytes(serialization.Encoding.PEM),
         )
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> ConnectedApp:
+        """Reuse the app stored at `path` (so restarts keep client id and JWT key), else create."""
+        if path.exists():
+            data = json.loads(path.read_text())
+            return cls(
+                data["client_id"],
+                data["client_secret"],
+                data["private_key_pem"].encode(),
+                data["certificate_pem"].encode(),
+            )
+        app = cls.generate()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            json.dumps(
+                {
+                    "client_id": app.client_id,
+                    "client_secret": app.client_secret,
+                    "private_key_pem": app.private_key_pem.decode(),
+                    "certificate_pem": app.certificate_pem.decode(),
+                }
+            )
+        )
+        path.chmod(0o600)
+        return app
 
     def public_key_pem(self) -> bytes:
         certificate = x509.load_pem_x509_certificate(self.certificate_pem)

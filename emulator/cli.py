@@ -17,13 +17,21 @@ from emulator.server import EmulatorServer
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8443, help="HTTPS port (0 = any free port)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (served as localhost)")
+    parser.add_argument(
+        "--http-port",
+        type=int,
+        default=None,
+        help="also serve plain HTTP on this port (0 = any), for clients without a CA option",
+    )
     parser.add_argument("--data", type=Path, help="JSON file: loaded at start, saved at stop")
     parser.add_argument("--seed-persons", type=int, default=0, help="generate N demo persons")
     parser.add_argument("--seed", type=int, default=0, help="random seed for --seed-persons")
     parser.add_argument(
-        "--state-dir", type=Path, default=Path("lawful-data/emulator"),
+        "--state-dir",
+        type=Path,
+        default=Path("lawful-data/emulator"),
         help="where the CA, JWT key and credentials.json are written",
-    )  # fmt: skip
+    )
     parser.add_argument("--api-limit", type=int, default=15_000, help="daily API allowance")
     parser.add_argument("--page-size", type=int, default=2000, help="SOQL page size")
 
@@ -37,14 +45,20 @@ async def serve(args: argparse.Namespace) -> int:
     config = OrgConfig(
         data_path=args.data, daily_api_limit=args.api_limit, query_page_size=args.page_size
     )
-    server = EmulatorServer(config, state_dir=args.state_dir, host=args.host, port=args.port)
+    server = EmulatorServer(
+        config, state_dir=args.state_dir, host=args.host, port=args.port, http_port=args.http_port
+    )
     await server.start()
     if args.seed_persons and server.org.count("Individual") == 0:
         report = seed_org(server.org, args.seed_persons, seed=args.seed)
-        _say(f"seeded {report['persons']} persons ({report['records']} records) "
-             f"in {report['seconds']} s")  # fmt: skip
+        _say(
+            f"seeded {report['persons']} persons ({report['records']} records) "
+            f"in {report['seconds']} s"
+        )
     _say(f"instance URL: {server.instance_url}")
     _say(f"CA file: {server.ca_path}")
+    if server.http_url:
+        _say(f"plain HTTP URL: {server.http_url}")
     _say(f"credentials: {server.credentials_path}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -28,6 +28,7 @@ class Credentials:
     refresh_token: str
     org_id: str
     api_version: str
+    http_url: str | None = None  # plain-HTTP listener of the same org, if enabled
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
@@ -58,6 +59,7 @@ def write_credentials(org: Org, directory: Path, ca_path: Path) -> tuple[Path, C
         refresh_token=org.sessions.issue_refresh_token(user.user_id),
         org_id=org.config.org_id,
         api_version=org.config.api_version,
+        http_url=org.http_url,
     )
     path = directory / "credentials.json"
     path.write_text(credentials.to_json())

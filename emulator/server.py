@@ -14,6 +14,7 @@ from aiohttp import web
 
 from emulator.admin import install_admin
 from emulator.appkeys import ORG, REST_API
+from emulator.auth import ConnectedApp
 from emulator.auth_api import bearer_validator
 from emulator.clock import Clock
 from emulator.config import OrgConfig
@@ -91,13 +92,16 @@ class EmulatorServer:
         clock: Clock | None = None,
         before_start: Callable[[Org], None] | None = None,
     ) -> None:
-        self.org = Org(config, clock=clock)
-        self.hub = wire_streaming(self.org, streaming_config)
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
+        app: ConnectedApp | None = None
         if state_dir is None:
             self._tempdir = tempfile.TemporaryDirectory(prefix="lawful-emulator-")
             state_dir = Path(self._tempdir.name)
+        else:
+            app = ConnectedApp.load_or_create(state_dir / "connected-app.json")
         self.state_dir = state_dir
+        self.org = Org(config, clock=clock, app=app)
+        self.hub = wire_streaming(self.org, streaming_config)
         self.host, self.port = host, port
         self.http_port = http_port  # None: no plain-HTTP listener; 0: any free port
         self.http_url: str | None = None
