@@ -48,6 +48,11 @@ def _expiry_alerts(
                 if not (start <= due < end) and not (due < start < horizon and lead):
                     continue
                 at = max(due, start) if lead else horizon - timedelta(microseconds=1)
+                later = (
+                    consent_active(state, policy, purpose, channel, at) if at > probe else result
+                )
+                if later.valid_until != horizon:
+                    continue  # the anchor moved (engagement, reconfirmation): a new horizon
                 decision = evaluate(state, policy, purpose_id, channel, at)
                 if not decision.permitted and decision.reason in _BLOCKING:
                     continue
