@@ -307,3 +307,11 @@ def test_erasure_deadline_emitted_when_window_starts_inside_the_warning_period()
     assert _erasure_alerts(REQUEST, "2025-10-04", "2025-10-05") == [
         (AlertType.ERASURE_OVERDUE, "2025-10-04T00:00:00+01:00")
     ]
+
+
+def test_expiring_alert_not_emitted_for_a_horizon_superseded_inside_the_window() -> None:
+    # the click on 20 Dec moves the horizon to 2028-12-20: the 7- and 1-day leads of the old
+    # horizon (3 and 9 Jan 2027) are no longer due
+    clicked = [*BASE, b.engage(Engagement.CLICK, "2026-12-20T09:00Z", PET, EMAIL)]
+    found = _expiring(_alerts(clicked, "2026-12-01", "2027-01-10"))
+    assert [(a.lead_days, a.horizon) for a in found] == [(30, HORIZON)]
