@@ -75,23 +75,19 @@ async def rest_entry(request: web.Request) -> web.Response:
         return faulted
     match = _VERSION.match(request.match_info["version"])
     tail = request.match_info.get("tail", "")
+    usage = org.api_usage
     if match is None:
-        return _error(
-            SalesforceError.of(404, "NOT_FOUND", "The requested resource does not exist"), {}
-        )
+        error = SalesforceError.of(404, "NOT_FOUND", "The requested resource does not exist")
+        return _error(error, {"Sforce-Limit-Info": usage.header()})
     session = session_for(org, request.headers.get("Authorization"))
     if session is None:
-        return _error(
-            SalesforceError.of(401, "INVALID_SESSION_ID", "Session expired or invalid"), {}
-        )
-    if org.api_usage.exhausted():
-        headers = {"Sforce-Limit-Info": org.api_usage.header()}
-        return _error(
-            SalesforceError.of(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
-            headers,
-        )
-    org.api_usage.count()
-    headers = {"Sforce-Limit-Info": org.api_usage.header()}
+        error = SalesforceError.of(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        return _error(error, {"Sforce-Limit-Info": usage.header()})
+    if usage.exhausted():
+        error = SalesforceError.of(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+        return _error(error, {"Sforce-Limit-Info": usage.header()})
+    used = usage.count()
+    headers = {"Sforce-Limit-Info": f"api-usage={used}/{usage.limit}"}
     rest_request = RestRequest(
         org=org,
         session=session,
