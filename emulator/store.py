@@ -62,7 +62,10 @@ class Store:
         return (obj, record) if record is not None else None
 
     def live(self, obj_name: str) -> Iterator[Record]:
-        return (r for r in self.tables.get(obj_name, {}).values() if not r.get("IsDeleted"))
+        """Records not in the recycle bin (a snapshot: safe while other threads write)."""
+        with self.lock:
+            rows = list(self.tables.get(obj_name, {}).values())
+        return (r for r in rows if not r.get("IsDeleted"))
 
     def next_auto_number(self, obj_name: str) -> int:
         number = self.auto_numbers.get(obj_name, 0) + 1
