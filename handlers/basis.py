@@ -74,9 +74,11 @@ def objection_reason(ctx: Ctx) -> Reason | None:
     """Art. 21(1) objections on the purpose or an ancestor (latest status per objection)."""
     lineage = ctx.policy.lineage(ctx.purpose.id)
     for objection_id, history in ctx.state.objections.items():
-        current = None
+        current = None  # latest by occurred_at (events may arrive out of order)
         for event in history:
-            if event.occurred_at <= ctx.t:
+            if event.occurred_at <= ctx.t and (
+                current is None or event.occurred_at >= current.occurred_at
+            ):
                 current = event
         if current is None or current.purpose_id not in lineage:
             continue
