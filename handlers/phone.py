@@ -10,19 +10,21 @@ from handlers.zones import local_date, person_zone, zone
 from schemas.codes import Reason
 from schemas.config import by_jurisdiction
 from schemas.enums import DncRegister, SubscriberType
-from schemas.events import DncListed
+from schemas.events import DncListed, DncRemoved
 
 _WINDOWS = ((time(10), time(13)), (time(14), time(20)))
 BLOCTEL_VALIDITY_MONTHS = 36
 
 
 def _listing(ctx: Ctx, register: DncRegister) -> DncListed | None:
-    current: DncListed | None = None
+    """The register's latest status by t, by occurred_at (events may arrive out of order)."""
+    latest: DncListed | DncRemoved | None = None
     for event in ctx.state.dnc:
         if event.occurred_at > ctx.t or event.dnc_register is not register:
             continue
-        current = event if isinstance(event, DncListed) else None
-    return current
+        if latest is None or event.occurred_at >= latest.occurred_at:
+            latest = event
+    return latest if isinstance(latest, DncListed) else None
 
 
 def uk_register_protects(ctx: Ctx) -> bool:
