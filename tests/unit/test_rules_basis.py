@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from handlers.evaluate import evaluate
+from handlers.fold import decide
 from schemas.codes import Reason, Rejection
 from schemas.enums import Basis, Category, Channel, LiaOutcome, ObjectionStatus, RetentionTrigger
 from schemas.events import BaseEvent, VitalInterestsInvoked
@@ -290,3 +291,14 @@ def test_marketing_never_on_vital_interests() -> None:
     purpose = b.purpose("vi-mkt", Category.MARKETING, Basis.VITAL_INTERESTS)
     decision = _one(purpose, channel=EMAIL)
     assert _triple(decision) == (Reason.BASIS_NOT_ALLOWED_FOR_MARKETING, "R5", "T6")
+
+
+def test_r7_latest_objection_status_by_occurrence_not_arrival() -> None:
+    pol = b.policy([_li()])
+    early = [b.notice(FRAUD), b.objection(FRAUD, "2026-05-01")]
+    state = b.fold(pol, b.person(), early)
+    upheld = b.objection(FRAUD, "2026-05-10", ObjectionStatus.UPHELD)
+    state, _ = decide(state, upheld, now=b.t("2026-05-10"), config=pol)
+    late_copy = b.objection(FRAUD, "2026-05-05")  # an older PENDING delivered late
+    state, _ = decide(state, late_copy, now=b.t("2026-05-11"), config=pol)
+    assert evaluate(state, pol, FRAUD, None, b.t(NOW)).reason is Reason.OBJECTION_UPHELD

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from handlers.evaluate import evaluate
+from handlers.fold import decide
 from schemas.codes import Reason
 from schemas.enums import (
     Basis,
@@ -636,3 +638,15 @@ def test_r13_bloctel_registration_valid_three_years() -> None:
     assert last.reason is Reason.DNC_REGISTERED
     lapsed = _decide(p, (PET_LI, PHONE), at="2026-03-02T11:00:00+01:00", events=events)
     assert lapsed.reason is Reason.PHONE_LI
+
+
+def test_r13_register_status_by_occurrence_not_arrival() -> None:
+    pol = b.policy()
+    listed = b.dnc(DncRegister.TPS, "2026-03-01T00:00Z")
+    removed = b.dnc_removed(DncRegister.TPS, "2026-05-01")
+    state = b.fold(pol, _customer(), [*LI, removed])
+    state, _ = decide(state, listed, now=b.t("2026-05-02"), config=pol)  # delivered late
+    assert evaluate(state, pol, PET_LI, PHONE, b.t(NOW)).reason is Reason.PHONE_LI
+    assert evaluate(state, pol, PET_LI, PHONE, b.t("2026-04-01T11:00Z")).reason is (
+        Reason.DNC_REGISTERED
+    )
