@@ -69,8 +69,10 @@ def marketing_channel(ctx: Ctx, consent: ConsentResult | None) -> Outcome:
     """Apply the channel rows; `consent` is the R6 result when the purpose basis is consent."""
     channel = ctx.channel
     assert channel is not None  # noqa: S101 - callers pass a channel for channel rules
-    if consent is None:
+    if consent is None:  # LI purpose: a channel consent is the effective basis (R6 in full)
         consent = consent_active(ctx.state, ctx.policy, ctx.purpose, channel, ctx.t)
+        if consent.active:
+            ctx.flags.extend(consent.flags)
     if channel is Channel.PHONE_LIVE:
         return _live_call(ctx, consent)
     if consent.active:
