@@ -650,3 +650,13 @@ def test_r13_register_status_by_occurrence_not_arrival() -> None:
     assert evaluate(state, pol, PET_LI, PHONE, b.t("2026-04-01T11:00Z")).reason is (
         Reason.DNC_REGISTERED
     )
+
+
+def test_r6f_age_unknown_flag_on_channel_consent_of_li_purpose() -> None:
+    p = b.person("UK", birth_date=None)
+    events = [b.consent(PET_LI, SMS, "2026-01-01")]
+    decision = _decide(p, (PET_LI, SMS), events=events)
+    assert _triple(decision) == (Reason.CONSENT_ACTIVE, "R12", "T10")
+    assert Reason.AGE_UNKNOWN in decision.secondary_reasons
+    postal = _decide(p, (PET_LI, POST), events=events)
+    assert Reason.AGE_UNKNOWN not in postal.secondary_reasons
