@@ -33,7 +33,7 @@ def _expiry_alerts(
     state: PersonState, policy: Policy, person: Person, start: datetime, end: datetime
 ) -> Iterator[Alert]:
     for purpose_id, purpose in policy.purposes.items():
-        for channel in channels_for(policy, purpose_id):
+        for channel in (*channels_for(policy, purpose_id), None):  # None: purpose-level consent
             if consent_key(purpose_id, channel) not in state.consents:
                 continue
             probe = max(start, min(end, start))
