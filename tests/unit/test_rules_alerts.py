@@ -12,7 +12,7 @@ import pytest
 
 from handlers.alerts import alerts_due
 from schemas.codes import AlertType
-from schemas.enums import Actor, Basis, Engagement
+from schemas.enums import Actor, Basis, Category, Engagement
 from schemas.events import BaseEvent
 from schemas.outputs import Alert
 from schemas.person import Person
@@ -315,3 +315,15 @@ def test_expiring_alert_not_emitted_for_a_horizon_superseded_inside_the_window()
     clicked = [*BASE, b.engage(Engagement.CLICK, "2026-12-20T09:00Z", PET, EMAIL)]
     found = _expiring(_alerts(clicked, "2026-12-01", "2027-01-10"))
     assert [(a.lead_days, a.horizon) for a in found] == [(30, HORIZON)]
+
+
+def test_expiring_alert_for_channel_less_cookie_consent() -> None:
+    cookies = b.purpose("cookies", Category.NON_MARKETING, Basis.CONSENT, cookie_like=True)
+    events: list[BaseEvent] = [b.consent("cookies", None, "2026-01-10T10:00Z")]
+    found = _expiring(_alerts(events, "2026-06-01", "2026-07-10", purposes=[cookies]))
+    assert [(a.lead_days, a.channel, a.cause) for a in found] == [
+        (30, None, "DECAY"),
+        (7, None, "DECAY"),
+        (1, None, "DECAY"),
+    ]
+    assert {a.horizon for a in found} == {b.t("2026-07-10T10:00Z")}
