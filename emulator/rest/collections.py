@@ -120,6 +120,7 @@ def collections_handler(request: RestRequest) -> RestResponse:
             _check_cap(request, len(ids))
             all_or_none = request.query.get("allOrNone", "false").lower() == "true"
             return run_batch(request, ids, all_or_none, lambda w, i: _delete_one(request, w, i))
+        raise _not_allowed(request.method, "POST,PATCH,DELETE")
     obj = object_or_404(request, parts[2])
     if len(parts) == 3 and request.method in ("GET", "POST"):
         return _retrieve(request, obj)
@@ -137,15 +138,21 @@ def collections_handler(request: RestRequest) -> RestResponse:
             return {"id": record_id, "success": True, "errors": [], "created": created}
 
         return run_batch(request, records, all_or_none, upsert)
-    raise SalesforceError.of(
-        405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed"
+    raise _not_allowed(request.method, "GET,POST,PATCH")
+
+
+def _not_allowed(method: str, allowed: str) -> SalesforceError:
+    return SalesforceError.of(
+        405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are {allowed}"
     )
 
 
 def _retrieve(request: RestRequest, obj: ObjectDef) -> RestResponse:
     if request.method == "POST":
         body = request.json_object()
-        ids, names = list(body.get("ids", [])), list(body.get("fields", []))
+        ids, names = body.get("ids", []), body.get("fields", [])
+        if not isinstance(ids, list) or not isinstance(names, list):
+            raise SalesforceError.of(400, "JSON_PARSER_ERROR", "ids and fields must be lists")
     else:
         ids = [i for i in request.query.get("ids", "").split(",") if i]
         names = [f for f in request.query.get("fields", "").split(",") if f]
