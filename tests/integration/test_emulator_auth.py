@@ -120,3 +120,18 @@ def test_expired_token_answers_401_invalid_session_id(emulator: EmulatorHandle) 
         ]
     finally:
         sf.session.close()
+
+
+def test_simple_salesforce_logs_in_again_after_expiry(emulator: EmulatorHandle) -> None:
+    creds = emulator.credentials
+    with emulator.login_session() as session:
+        sf = Salesforce(
+            username=creds.username,
+            password=creds.password,
+            security_token=creds.security_token,
+            session=session,
+        )
+        first_token = sf.session_id
+        emulator.org.sessions.expire(first_token)
+        assert _count_users(sf) >= 1
+        assert sf.session_id != first_token
