@@ -86,12 +86,12 @@ def decide_category(
         "*", {}
     ).get(category)
     if rule is not None:
-        uses = [
+        uses = [  # consent grants and each use (a call), UWG §7a
             r.occurred_at
             for h in state.consents.values()
             for r in h
             if r.status is ConsentStatus.OPT_IN
-        ]
+        ] + [c.occurred_at for c in state.calls]
         applies, until = retention_end(rule, person, uses, tz=person_zone(person, rules))
         if applies and (until is None or at < until):
             return CategoryDecision(
