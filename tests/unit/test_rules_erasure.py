@@ -359,3 +359,16 @@ def test_recipients_and_marketing_purposes_listed() -> None:
         b.CAR,
         b.PET_LI,
     }
+
+
+def test_de_phone_consent_proof_kept_five_years_after_last_use() -> None:
+    # UWG §7a: proof kept 5 years from the grant and from each use (a call made under it)
+    events: list[BaseEvent] = [
+        b.consent(b.PET, b.PHONE, "2024-01-10T10:00+01:00"),
+        b.call("2026-02-01T11:00+01:00"),
+        b.erasure("2026-03-02"),
+    ]
+    plan = _plan(events, at="2026-03-05", p=b.person("DE"))
+    proof = _category(plan, "PHONE_CONSENT_PROOF")
+    assert proof.decision == "RETAIN"
+    assert proof.retain_until == b.t("2031-02-01T00:00+01:00")
