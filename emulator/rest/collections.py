@@ -88,7 +88,7 @@ def run_batch(
     request: RestRequest, items: list[Any], all_or_none: bool, action: Any
 ) -> RestResponse:
     """Apply `action(work, item)` to every item in one transaction; honour allOrNone."""
-    work = request.org.unit_of_work(request.origin, request.session.user_id)
+    work = request.unit_of_work()
     results: list[dict[str, Any]] = []
     failed = False
     for item in items:
@@ -98,14 +98,15 @@ def run_batch(
             failed = True
             results.append(_failure(error.items))
     if failed and all_or_none:
-        work.rollback()
+        if work is not request.shared_work:
+            work.rollback()
         results = [
             r if not r["success"] else {**_failure([ROLLED_BACK]), "id": None} for r in results
         ]
         for result in results:
             result.pop("id", None)
         return ok(results)
-    work.commit()
+    request.commit(work)
     return ok(results)
 
 

@@ -10,6 +10,7 @@ import orjson
 
 from emulator.errors import SalesforceError
 from emulator.rest.context import RestRequest, RestResponse, ok
+from emulator.transaction import UnitOfWork
 
 if TYPE_CHECKING:
     from emulator.rest.router import RestApi
@@ -43,7 +44,11 @@ def _substitute(text: str, results: dict[str, Any]) -> str:
 
 
 def _subrequest(
-    request: RestRequest, api: RestApi, sub: dict[str, Any], results: dict[str, Any]
+    request: RestRequest,
+    api: RestApi,
+    sub: dict[str, Any],
+    results: dict[str, Any],
+    work: UnitOfWork | None,
 ) -> RestResponse:
     url = _substitute(str(sub.get("url", "")), results)
     split = urlsplit(url)
@@ -64,6 +69,7 @@ def _subrequest(
             **request.headers,
             **{k.lower(): v for k, v in (sub.get("httpHeaders") or {}).items()},
         },
+        shared_work=work,
     )
     try:
         return api.dispatch(inner)
@@ -79,18 +85,19 @@ def composite_handler(request: RestRequest, api: RestApi) -> RestResponse:
     if len(subrequests) > 25:
         raise SalesforceError.of(400, "LIMIT_EXCEEDED", "Too many subrequests: max 25")
     all_or_none = bool(body.get("allOrNone", False))
+    work = request.unit_of_work() if all_or_none else None
     results: dict[str, Any] = {}
     out: list[dict[str, Any]] = []
-    halted = False
+    failed = False
     for sub in subrequests:
-        ref = str(sub.get("referenceId", ""))
-        if halted:
-            out.append(
-                {"body": _HALTED, "httpHeaders": {}, "httpStatusCode": 400, "referenceId": ref}
-            )
+        ref = str(sub.get("referenceId", "")) if isinstance(sub, dict) else ""
+        if failed and all_or_none:
+            out.append(_halted(ref))
             continue
         try:
-            response = _subrequest(request, api, sub, results)
+            if not isinstance(sub, dict):
+                raise SalesforceError.of(400, "INVALID_FIELD", "a subrequest must be an object")
+            response = _subrequest(request, api, sub, results, work)
         except SalesforceError as error:
             response = RestResponse(error.status, error.body())
         results[ref] = response.body
@@ -102,5 +109,15 @@ def composite_handler(request: RestRequest, api: RestApi) -> RestResponse:
                 "referenceId": ref,
             }
         )
-        halted = all_or_none and response.status >= 400
+        failed = failed or response.status >= 400
+    if work is not None:
+        if failed:  # one transaction: nothing is kept, successful parts report the halt
+            work.rollback()
+            out = [r if r["httpStatusCode"] >= 400 else _halted(r["referenceId"]) for r in out]
+        else:
+            work.commit()
     return ok({"compositeResponse": out})
+
+
+def _halted(ref: str) -> dict[str, Any]:
+    return {"body": _HALTED, "httpHeaders": {}, "httpStatusCode": 400, "referenceId": ref}

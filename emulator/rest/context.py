@@ -12,6 +12,7 @@ from emulator.errors import SalesforceError
 if TYPE_CHECKING:
     from emulator.auth import Session
     from emulator.org import Org
+    from emulator.transaction import UnitOfWork
 
 
 @dataclass
@@ -26,6 +27,25 @@ class RestRequest:
     query: dict[str, str]
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    # Set inside an allOrNone composite request: every subrequest writes into this one unit of
+    # work, committed (or rolled back) by the composite handler as a single transaction.
+    shared_work: UnitOfWork | None = None
+
+    def unit_of_work(self) -> UnitOfWork:
+        if self.shared_work is not None:
+            return self.shared_work
+        return self.org.unit_of_work(self.origin, self.session.user_id)
+
+    def read(self, obj_name: str, record_id: str) -> dict[str, Any] | None:
+        """A record as this request sees it (including an enclosing composite's staged writes)."""
+        if self.shared_work is not None:
+            return self.shared_work.get(obj_name, record_id)
+        return self.org.store.get(obj_name, record_id)
+
+    def commit(self, work: UnitOfWork) -> None:
+        """Commit `work` unless it belongs to an enclosing composite request."""
+        if work is not self.shared_work:
+            work.commit()
 
     def json(self) -> Any:
         if not self.body.strip():

@@ -55,12 +55,12 @@ def create_record(request: RestRequest, obj: ObjectDef, payload: dict[str, Any])
     values, errors = coerce_payload(obj, payload, creating=True)
     if errors:
         raise SalesforceError(400, errors)
-    work = request.org.unit_of_work(request.origin, request.session.user_id)
+    work = request.unit_of_work()
     try:
         record_id = work.create(obj, values)
     except RecordError as error:
         raise raise_record_error(error) from None
-    work.commit()
+    request.commit(work)
     response = ok(success(record_id), 201)
     response.headers["Location"] = (
         f"/services/data/v{request.version}/sobjects/{obj.name}/{record_id}"
@@ -86,7 +86,7 @@ def _fields_param(request: RestRequest, obj: ObjectDef) -> list[str] | None:
 
 
 def get_record(request: RestRequest, obj: ObjectDef, record_id: str) -> RestResponse:
-    record = request.org.store.get(obj.name, record_id)
+    record = request.read(obj.name, record_id)
     if record is None:
         raise not_found()
     if record.get("IsDeleted"):
@@ -98,22 +98,22 @@ def update_record(request: RestRequest, obj: ObjectDef, record_id: str) -> RestR
     values, errors = coerce_payload(obj, request.json_object(), creating=False)
     if errors:
         raise SalesforceError(400, errors)
-    work = request.org.unit_of_work(request.origin, request.session.user_id)
+    work = request.unit_of_work()
     try:
         work.update(obj, record_id, values)
     except RecordError as error:
         raise raise_record_error(error) from None
-    work.commit()
+    request.commit(work)
     return no_content()
 
 
 def delete_record(request: RestRequest, obj: ObjectDef, record_id: str) -> RestResponse:
-    work = request.org.unit_of_work(request.origin, request.session.user_id)
+    work = request.unit_of_work()
     try:
         work.delete(obj, record_id)
     except RecordError as error:
         raise raise_record_error(error) from None
-    work.commit()
+    request.commit(work)
     return no_content()
 
 
@@ -192,7 +192,7 @@ def upsert_one(
 def upsert_record(
     request: RestRequest, obj: ObjectDef, field_name: str, value: str
 ) -> RestResponse:
-    work = request.org.unit_of_work(request.origin, request.session.user_id)
+    work = request.unit_of_work()
     try:
         record_id, created = upsert_one(work, obj, field_name, value, request.json_object())
     except RecordError as error:
@@ -201,14 +201,14 @@ def upsert_record(
             urls = [f"/services/data/v{request.version}/sobjects/{obj.name}/{i}" for i in ids]
             return RestResponse(300, urls)
         raise raise_record_error(error) from None
-    work.commit()
+    request.commit(work)
     return ok(success(record_id, created=created), 201 if created else 200)
 
 
 def get_by_external(
     request: RestRequest, obj: ObjectDef, field_name: str, value: str
 ) -> RestResponse:
-    work = request.org.unit_of_work()
+    work = request.unit_of_work()
     ids = [
         i
         for i in matching_ids(work, obj, field_name, value)

@@ -50,24 +50,34 @@ def test_composite_with_references(sf: Salesforce) -> None:
     assert result[2]["body"]["IndividualId"] == result[0]["body"]["id"]
 
 
-def test_composite_all_or_none_halts_after_a_failure(sf: Salesforce) -> None:
+def test_composite_all_or_none_is_one_transaction(sf: Salesforce) -> None:
+    tag = uuid.uuid4().hex[:10]
     base = "/services/data/v59.0/sobjects"
     body = {
         "allOrNone": True,
         "compositeRequest": [
+            {
+                "method": "POST",
+                "url": f"{base}/Individual",
+                "referenceId": "ok",
+                "body": {"LastName": tag},
+            },
             {"method": "POST", "url": f"{base}/Individual", "referenceId": "bad", "body": {}},
             {
                 "method": "POST",
                 "url": f"{base}/Individual",
-                "referenceId": "next",
-                "body": {"LastName": "never"},
+                "referenceId": "after",
+                "body": {"LastName": tag},
             },
         ],
     }
     result = rest(sf, "composite", method="POST", json=body)["compositeResponse"]
-    assert result[0]["httpStatusCode"] == 400
-    assert result[0]["body"][0]["errorCode"] == "REQUIRED_FIELD_MISSING"
-    assert result[1]["body"][0]["errorCode"] == "PROCESSING_HALTED"
+    assert [r["httpStatusCode"] for r in result] == [400, 400, 400]
+    assert result[1]["body"][0]["errorCode"] == "REQUIRED_FIELD_MISSING"
+    assert result[0]["body"][0]["errorCode"] == "PROCESSING_HALTED"
+    assert result[2]["body"][0]["errorCode"] == "PROCESSING_HALTED"
+    soql = f"SELECT COUNT() FROM Individual WHERE LastName = '{tag}'"  # noqa: S608
+    assert sf.query(soql)["totalSize"] == 0
 
 
 def test_consent_api_least_permissive(sf: Salesforce) -> None:
