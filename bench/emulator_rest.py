@@ -41,6 +41,7 @@ context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
 ca.issue_cert("localhost").configure_cert(context)
 sock = socket.socket()
 sock.bind(("127.0.0.1", 0))
+sock.listen(128)
 print(sock.getsockname()[1], flush=True)
 async def ping(request):
     return web.json_response({"ok": True})
