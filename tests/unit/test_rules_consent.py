@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from handlers.evaluate import evaluate
+from handlers.fold import decide
 from schemas.codes import Reason
 from schemas.enums import (
     Actor,
@@ -469,3 +471,22 @@ def test_r9_art10_needs_authorisation() -> None:
     refused = b.decide(pol, p, events, ("convictions", None), NOW)
     assert (refused.reason, refused.rule) == (Reason.ART10_AUTHORISATION_MISSING, "R9")
     assert b.decide(pol, p, events, ("convictions-ok", None), NOW).permitted
+
+
+def test_r6g_anchor_is_latest_engagement_whatever_the_arrival_order() -> None:
+    pol = b.policy()
+    newer = b.engage(Engagement.CLICK, "2025-06-01T08:00", PET, EMAIL)
+    older = b.engage(Engagement.CLICK, "2025-03-01T08:00", PET, EMAIL)
+    state = b.fold(pol, b.person(), [b.consent(PET, EMAIL, "2024-01-15T10:00"), newer])
+    state, _ = decide(state, older, now=b.t("2025-07-01"), config=pol)  # delivered late
+    decision = evaluate(state, pol, PET, EMAIL, b.t("2027-05-01"))
+    assert decision.permitted
+    assert decision.valid_until == b.t("2027-06-01T08:00")
+
+
+def test_r6g_purpose_decay_months_override() -> None:
+    pol = b.policy([b.purpose(PET, decay_months=12)])
+    events: list[BaseEvent] = [b.consent(PET, EMAIL, "2026-01-01")]
+    assert b.decide(pol, b.person(), events, (PET, EMAIL), "2026-12-31T23:59").permitted
+    decayed = b.decide(pol, b.person(), events, (PET, EMAIL), "2027-01-01")
+    assert decayed.reason is Reason.CONSENT_DECAYED
