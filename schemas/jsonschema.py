@@ -8,6 +8,14 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from schemas.facts import FactsDocument
+from schemas.messages import (
+    AlertMessage,
+    DeadLetter,
+    PermissionChange,
+    PermissionsSnapshot,
+    PersonMessage,
+    SalesforceEvent,
+)
 from schemas.outputs import Alert, AuditEvent, Decision, ErasurePlan
 
 SCHEMAS: dict[str, TypeAdapter[Any]] = {
@@ -16,7 +24,20 @@ SCHEMAS: dict[str, TypeAdapter[Any]] = {
     "alert.v1.json": TypeAdapter(Alert),
     "audit-event.v1.json": TypeAdapter(AuditEvent),
     "erasure-plan.v1.json": TypeAdapter(ErasurePlan),
+    "topic.lawful.sf-cdc.v1.json": TypeAdapter(SalesforceEvent),
+    "topic.lawful.person-events.v1.json": TypeAdapter(PersonMessage),
+    "topic.lawful.permissions.v1.json": TypeAdapter(PermissionsSnapshot),
+    "topic.lawful.permission-changes.v1.json": TypeAdapter(PermissionChange),
+    "topic.lawful.alerts.v1.json": TypeAdapter(AlertMessage),
+    "topic.lawful.audit.v1.json": TypeAdapter(AuditEvent),
+    "topic.lawful.dlq.v1.json": TypeAdapter(DeadLetter),
 }
+
+# Inbound documents are described as they may be written (validation mode), outbound ones as
+# they are produced (serialization mode).
+INBOUND = frozenset(
+    {"facts.v1.json", "topic.lawful.sf-cdc.v1.json", "topic.lawful.person-events.v1.json"}
+)
 
 
 def _stable(value: Any, in_default: bool = False) -> Any:
@@ -33,7 +54,7 @@ def _stable(value: Any, in_default: bool = False) -> Any:
 
 def render(name: str) -> str:
     """The schema as committed: validation mode for inputs, serialization mode for outputs."""
-    if name.startswith("facts"):
+    if name in INBOUND:
         schema = SCHEMAS[name].json_schema(mode="validation")
     else:
         schema = SCHEMAS[name].json_schema(mode="serialization")
