@@ -181,8 +181,9 @@ def upsert_one(
             raise RecordError(errors)
         work.update(obj, live[0], values)
         return live[0], False
-    if field_name != "Id":
-        body[field_name] = value
+    if field_name == "Id":  # upserting by Id only updates existing records
+        raise RecordError([ErrorItem("NOT_FOUND", "The requested resource does not exist")], 404)
+    body[field_name] = value
     values, errors = coerce_payload(obj, body, creating=True)
     if errors:
         raise RecordError(errors)
