@@ -302,3 +302,46 @@ def test_r7_latest_objection_status_by_occurrence_not_arrival() -> None:
     late_copy = b.objection(FRAUD, "2026-05-05")  # an older PENDING delivered late
     state, _ = decide(state, late_copy, now=b.t("2026-05-11"), config=pol)
     assert evaluate(state, pol, FRAUD, None, b.t(NOW)).reason is Reason.OBJECTION_UPHELD
+
+
+# --- R11 legal-claims hold ---------------------------------------------------------------
+
+
+def _claims() -> Purpose:
+    return b.purpose(
+        "claims",
+        Category.NON_MARKETING,
+        Basis.CONTRACT,
+        product_family="pet",
+        legal_claims=True,
+        data_categories=("CLAIMS_DATA",),
+    )
+
+
+ENDED = b.person(contracts=(b.contract("2020-01-01", "2025-01-01"),))
+
+
+def test_r11_hold_allows_claims_processing_after_the_contract_ended() -> None:
+    events = [b.hold("2026-01-01", ("CLAIMS_DATA",), until="2027-01-01T00:00Z")]
+    decision = _one(_claims(), events=events, p=ENDED)
+    assert decision.permitted
+    assert (decision.reason, decision.rule) == (Reason.LEGAL_CLAIMS_HOLD, "R11")
+    assert decision.valid_until == b.t("2027-01-01T00:00Z")
+    assert _one(_claims(), at="2027-01-01T00:00Z", events=events, p=ENDED).reason is (
+        Reason.CONTRACT_ENDED
+    )
+    assert _one(_claims(), p=ENDED).reason is Reason.CONTRACT_ENDED
+
+
+def test_r11_released_hold_or_other_category_does_not_count() -> None:
+    released = [b.hold("2026-01-01", ("CLAIMS_DATA",)), b.hold_released("2026-05-01")]
+    assert _one(_claims(), events=released, p=ENDED).reason is Reason.CONTRACT_ENDED
+    assert _one(_claims(), at="2026-04-30", events=released, p=ENDED).permitted
+    other = [b.hold("2026-01-01", ("ACCOUNTING_RECORDS",))]
+    assert _one(_claims(), events=other, p=ENDED).reason is Reason.CONTRACT_ENDED
+
+
+def test_r11_hold_does_not_open_non_claims_purposes() -> None:
+    admin = _admin(data_categories=("CLAIMS_DATA",))
+    events = [b.hold("2026-01-01", ("CLAIMS_DATA",))]
+    assert _one(admin, events=events, p=ENDED).reason is Reason.CONTRACT_ENDED
