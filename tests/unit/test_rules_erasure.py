@@ -68,6 +68,7 @@ def test_add_one_month(start: str, due: str) -> None:
         ("2028-01-31T10:00:00Z", "2028-02-29"),  # leap year, Tuesday
         ("2026-01-31T10:00:00Z", "2026-03-02"),  # 28 Feb 2026 is a Saturday
         ("2026-09-03T10:00:00Z", "2026-10-05"),  # 3 Oct 2026 is a Saturday
+        ("2026-01-03T10:00:00Z", "2026-02-03"),  # received on a Saturday: the clock still runs
     ],
 )
 def test_due_date_uk(received: str, due: str) -> None:
