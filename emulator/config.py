@@ -27,4 +27,5 @@ class OrgConfig:
     cdc_entities: frozenset[str] | None = None
     metadata_dir: Path | None = None
     data_path: Path | None = None  # JSON persistence file (loaded at start, saved at stop)
+    autosave_s: float = 30.0  # also saved this often while running, when something changed
     api_version: str = DEFAULT_API_VERSION

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,26 @@ def snapshot(org: Org) -> dict[str, Any]:
 
 def save(org: Org, path: Path) -> None:
     """Write atomically (temp file + rename)."""
+    _write(path, snapshot(org))
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_bytes(orjson.dumps(snapshot(org)))
+    temporary.write_bytes(orjson.dumps(data))
     temporary.replace(path)
+
+
+async def autosave(org: Org, path: Path, interval_s: float) -> None:
+    """Save every `interval_s` seconds when something was committed since the last save."""
+    saved_at = org.store.commit_number
+    while True:
+        await asyncio.sleep(interval_s)
+        if org.store.commit_number == saved_at:
+            continue
+        saved_at = org.store.commit_number
+        data = snapshot(org)
+        await asyncio.get_running_loop().run_in_executor(None, _write, path, data)
 
 
 def load(org: Org, path: Path) -> int:

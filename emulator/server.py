@@ -112,6 +112,7 @@ class EmulatorServer:
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._autosave: asyncio.Task[None] | None = None
 
     @property
     def instance_url(self) -> str:
@@ -143,6 +144,13 @@ class EmulatorServer:
         self.credentials_path, self.credentials = write_credentials(
             self.org, self.state_dir, self.tls.ca_path
         )
+        path = self.org.config.data_path
+        if path is not None and self.org.config.autosave_s > 0:
+            from emulator.persistence import autosave  # noqa: PLC0415
+
+            self._autosave = asyncio.create_task(
+                autosave(self.org, path, self.org.config.autosave_s)
+            )
 
     def _load_data(self) -> None:
         path = self.org.config.data_path
@@ -152,6 +160,11 @@ class EmulatorServer:
             load(self.org, path)
 
     async def astop(self) -> None:
+        if self._autosave is not None:
+            self._autosave.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._autosave
+            self._autosave = None
         path = self.org.config.data_path
         if path is not None:
             from emulator.persistence import save  # noqa: PLC0415

@@ -138,3 +138,22 @@ def test_versions_list_needs_no_token(private: EmulatorHandle) -> None:
     assert response.status_code == 200
     assert {"label", "url", "version"} <= set(response.json()[-1])
     assert isinstance(response, requests.Response)
+
+
+def test_autosave_writes_changes_while_running(tmp_path: Path) -> None:
+    from emulator.org import Org  # noqa: PLC0415
+    from emulator.persistence import load  # noqa: PLC0415
+
+    data = tmp_path / "org.json"
+    server = EmulatorServer(OrgConfig(data_path=data, autosave_s=0.2), state_dir=tmp_path / "s")
+    server.start_in_thread()
+    try:
+        record_id = server.org.create("Individual", {"LastName": "Autosaved"})
+        deadline = time.monotonic() + 10
+        while not data.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        copy = Org()
+        load(copy, data)
+        assert copy.get("Individual", record_id) is not None
+    finally:
+        server.stop()
