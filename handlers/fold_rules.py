@@ -399,8 +399,8 @@ def erasure_update(state: PersonState, e: BaseEvent, policy: Policy) -> Step:
                 AuditType.ERASURE_EXTENSION_REJECTED,
             )
         candidate = replace(case, extension_notice_at=at, extension_reason=e.reason)
-        _, due, extended, too_late = deadlines(candidate, policy, state.person)
-        if too_late or not extended:
+        start, due, extended, too_late = deadlines(candidate, policy, state.person)
+        if too_late or (start is not None and not extended):  # clock paused: not too late
             return rejected(
                 Rejection.EXTENSION_TOO_LATE,
                 f"notice after the due date {due}",
