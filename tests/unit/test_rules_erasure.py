@@ -373,3 +373,18 @@ def test_de_phone_consent_proof_kept_five_years_after_last_use() -> None:
     proof = _category(plan, "PHONE_CONSENT_PROOF")
     assert proof.decision == "RETAIN"
     assert proof.retain_until == b.t("2031-02-01T00:00+01:00")
+
+
+def test_extension_notice_while_waiting_for_identity_is_accepted() -> None:
+    events = [
+        b.erasure("2026-03-02T10:00Z"),
+        b.identity_requested("2026-03-03T10:00Z"),
+        b.extension("2026-03-05T10:00Z"),
+        b.identity_received("2026-03-20T10:00Z"),
+    ]
+    pol = b.policy()
+    state, effects = b.fold_effects(pol, b.person(), events)
+    assert not [e for e in effects if isinstance(e, CommandRejected)]
+    plan = plan_erasure(state, pol, "req-1", b.t("2026-03-25"), KEY)
+    assert plan.extended
+    assert plan.due == b.d("2026-06-22")  # 20 June 2026 is a Saturday
