@@ -12,6 +12,7 @@ from emulator.rest.describe import describe_handler, global_handler, metadata_ha
 from emulator.rest.events import publish_event
 from emulator.rest.limits_api import limits_handler
 from emulator.rest.query import Cursors, query_handler
+from emulator.rest.search import search_handler
 from emulator.schema.model import ObjectDef
 
 
@@ -43,6 +44,9 @@ class RestApi:
                 return collections_handler(request)
         if head == "jobs" and len(parts) >= 2 and parts[1] == "ingest":
             return bulk_handler(request, self.bulk)
+        if head == "search":
+            _only(request, "GET")
+            return search_handler(request)
         if head == "consent":
             from emulator.rest.consent import consent_handler  # noqa: PLC0415 - optional API
 

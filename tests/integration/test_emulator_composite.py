@@ -109,3 +109,19 @@ def test_consent_api_least_permissive(sf: Salesforce) -> None:
         assert proceed["track"] == "false"
         assert proceed["solicit"] == "true"
         assert proceed["emailResult"] == "Success"
+
+
+def test_sosl_search(sf: Salesforce) -> None:
+    tag = uuid.uuid4().hex[:10]
+    contact = sobject(sf, "Contact").create(
+        {"LastName": "Searchable", "Email": f"{tag}@example.org"}
+    )
+    sobject(sf, "Lead").create({"LastName": tag, "Company": "Acme"})
+    found = sf.search(f"FIND {{{tag}*}} IN EMAIL FIELDS RETURNING Contact(Id, Email), Lead(Id)")
+    assert found is not None
+    rows = found["searchRecords"]
+    assert [(r["attributes"]["type"], r["Id"]) for r in rows] == [("Contact", contact["id"])]
+    assert rows[0]["Email"] == f"{tag}@example.org"
+    everywhere = sf.quick_search(tag)
+    assert everywhere is not None
+    assert {r["attributes"]["type"] for r in everywhere["searchRecords"]} == {"Contact", "Lead"}
