@@ -33,6 +33,7 @@ PATHS = (
     "jobs/ingest/7505g0000000001AAA",
     "consent/action/email",
     "consent/multiaction",
+    "search",
     "nope",
 )
 BODIES = (
