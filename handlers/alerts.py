@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
 from handlers.calendar import nth_birthday
-from handlers.consent import consent_active
+from handlers.consent import consent_active, latest_at
 from handlers.erasure import deadlines
 from handlers.evaluate import channels_for, evaluate
 from handlers.zones import person_zone, zone
@@ -85,8 +85,8 @@ def _reconfirmation_alerts(
     if not start <= due < end:
         return
     for key, history in state.consents.items():
-        parental = [r for r in history if r.actor is Actor.PARENT and r.occurred_at <= due]
-        if parental and parental[-1].status is ConsentStatus.OPT_IN:
+        latest = latest_at(history, due)  # a parental consent still in force (not withdrawn)
+        if latest and latest.actor is Actor.PARENT and latest.status is ConsentStatus.OPT_IN:
             purpose_id, _, channel = key.partition("|")
             yield Alert(
                 alert_key=f"RECONFIRMATION_DUE:{person.individual_id}:{key}",
