@@ -327,3 +327,9 @@ def test_expiring_alert_for_channel_less_cookie_consent() -> None:
         (1, None, "DECAY"),
     ]
     assert {a.horizon for a in found} == {b.t("2026-07-10T10:00Z")}
+
+
+def test_no_reconfirmation_for_a_withdrawn_parental_consent() -> None:
+    events = [*PARENTAL, b.withdraw(PET, EMAIL, "2025-06-01")]
+    alerts = _alerts(events, "2026-06-01", "2026-07-01", p=_child("UK", "2013-06-15"))
+    assert not [a for a in alerts if a.type is AlertType.RECONFIRMATION_DUE]
