@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.changes import ChangeSink, RecordChange, Transaction
-from emulator.clock import Clock
+from emulator.clock import Clock, format_datetime
 from emulator.ids import IdFactory
 from emulator.schema.model import ObjectDef, Schema
 
@@ -127,6 +127,7 @@ class Store:
         """Write staged changes to the tables and notify the sink; returns the transaction."""
         with self.lock:
             now = self.clock.now()
+            stamp = format_datetime(now)
             for change in staged:
                 table = self.table(change.entity)
                 before = table.get(change.record_id)
@@ -135,8 +136,7 @@ class Store:
                 else:
                     table[change.record_id] = change.after
                 if change.change_type == "DELETE":
-                    stamp = change.after["LastModifiedDate"] if change.after else None
-                    self.deleted_log.setdefault(change.entity, {})[change.record_id] = stamp or ""
+                    self.deleted_log.setdefault(change.entity, {})[change.record_id] = stamp
                 elif change.change_type == "UNDELETE":
                     self.deleted_log.get(change.entity, {}).pop(change.record_id, None)
                 self._reindex(change.entity, before, change.after)
