@@ -34,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--api-limit", type=int, default=15_000, help="daily API allowance")
     parser.add_argument("--page-size", type=int, default=2000, help="SOQL page size")
+    parser.add_argument("--token-ttl", type=float, default=7200.0, help="token lifetime (s)")
 
 
 def _say(line: str) -> None:
@@ -43,7 +44,10 @@ def _say(line: str) -> None:
 
 async def serve(args: argparse.Namespace) -> int:
     config = OrgConfig(
-        data_path=args.data, daily_api_limit=args.api_limit, query_page_size=args.page_size
+        data_path=args.data,
+        daily_api_limit=args.api_limit,
+        query_page_size=args.page_size,
+        token_ttl_s=args.token_ttl,
     )
     server = EmulatorServer(
         config, state_dir=args.state_dir, host=args.host, port=args.port, http_port=args.http_port
