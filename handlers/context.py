@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from schemas.codes import Reason
 from schemas.enums import Basis, Channel
@@ -25,6 +26,7 @@ class Ctx:
     basis: Basis
     trace: list[RuleCheck] | None = None
     flags: list[Reason] = field(default_factory=list)
+    memo: dict[str, Any] = field(default_factory=dict)  # channel-free facts of this purpose row
 
     def check(self, rule: str, reason: Reason | None, **inputs: TraceValue) -> Reason | None:
         """Record a rule outcome in the trace (when explaining) and pass the reason through."""

@@ -74,13 +74,17 @@ def _similar(ctx: Ctx, sale_family: str) -> bool:
 
 
 def soft_opt_in(ctx: Ctx, channel: Channel) -> SoftOptIn:
-    sales = _sales(ctx)
+    memo = ctx.memo
+    if "sales" not in memo:  # channel-free: computed once per purpose row
+        memo["sales"] = _sales(ctx)
+        memo["relationship"] = _relationship_end(ctx)
+    sales: list[_Sale] = memo["sales"]
     if not sales:
         return SoftOptIn(False, Reason.EPRIVACY_CONSENT_REQUIRED)
     not_met = SoftOptIn(False, Reason.SOFT_OPT_IN_NOT_MET)
     if _refused(ctx, channel):
         return not_met
-    ongoing, last_end = _relationship_end(ctx)
+    ongoing, last_end = memo["relationship"]
     window = by_jurisdiction(ctx.policy.rules.soft_opt_in_window_months, ctx.jurisdiction, 24)
     valid_until = None if ongoing or last_end is None else add_months(last_end, window)
     if valid_until is not None and ctx.t >= valid_until:
