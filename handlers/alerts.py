@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
-from handlers.calendar import nth_birthday
+from handlers.calendar import add_months, nth_birthday
 from handlers.consent import consent_active, latest_at
 from handlers.erasure import deadlines
 from handlers.evaluate import channels_for, evaluate
@@ -139,8 +139,12 @@ def _optional_alerts(
                     horizon=contract.end,
                 )
     if "LIA_REVIEW_DUE" in enabled:
+        months = policy.rules.lia_review_months
         for purpose in policy.purposes.values():
             review = purpose.lia_review_date
+            if months is not None and purpose.lia_date is not None:  # as R7 computes it
+                computed = add_months(purpose.lia_date, months)
+                review = computed if review is None else min(review, computed)
             if (
                 purpose.basis is Basis.LEGITIMATE_INTERESTS
                 and review
