@@ -333,3 +333,17 @@ def test_no_reconfirmation_for_a_withdrawn_parental_consent() -> None:
     events = [*PARENTAL, b.withdraw(PET, EMAIL, "2025-06-01")]
     alerts = _alerts(events, "2026-06-01", "2026-07-01", p=_child("UK", "2013-06-15"))
     assert not [a for a in alerts if a.type is AlertType.RECONFIRMATION_DUE]
+
+
+def test_lia_review_due_from_configured_review_cycle() -> None:
+    purposes = [b.purpose(PET_LI, basis=Basis.LEGITIMATE_INTERESTS, **b.li_fields("2025-01-01"))]
+    on = _alerts(
+        [],
+        "2025-11-01",
+        "2026-01-01",
+        purposes=purposes,
+        optional_alerts=frozenset({"LIA_REVIEW_DUE"}),
+        lia_review_months=12,
+    )
+    due = [(a.due_at, a.horizon) for a in on if a.type is AlertType.LIA_REVIEW_DUE]
+    assert due == [(b.t("2025-12-02"), b.t("2026-01-01"))]
