@@ -548,3 +548,18 @@ def test_hierarchy_in_call_refusal_is_not_a_channel_opt_out() -> None:
     decision = b.decide(b.policy(), p, events, (PET_LI, PHONE), NOW)
     assert decision.permitted
     assert decision.reason is Reason.PHONE_LI
+
+
+def test_r4_dm_objection_stops_marketing_profiling_without_a_channel() -> None:
+    profiling = b.purpose("dm-profiling", basis=Basis.LEGITIMATE_INTERESTS, **b.li_fields())
+    pol = b.policy([profiling])
+    events = [b.notice("dm-profiling"), b.dm_objection("2026-03-01")]
+    before = b.decide(pol, b.person(), events, ("dm-profiling", None), "2026-02-28")
+    assert before.permitted
+    after = b.decide(pol, b.person(), events, ("dm-profiling", None), NOW)
+    assert (after.permitted, after.reason, after.rule, after.row) == (
+        False,
+        Reason.DM_OBJECTION,
+        "R4",
+        "T3",
+    )
