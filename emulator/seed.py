@@ -10,6 +10,7 @@ from typing import Any
 
 from emulator.clock import format_dt
 from emulator.org import Org
+from emulator.person_accounts import contact_values
 from emulator.schema.model import ObjectDef
 from emulator.seed_reference import ReferenceData, ensure_reference_data
 from emulator.store import Record, StagedChange
@@ -231,6 +232,15 @@ def _person(w: _Writer, rng: random.Random, ref: ReferenceData, anchor: datetime
                 "PersonIndividualId": individual,
                 "PersonEmail": email,
                 "Phone": phone,
+                "IsPersonAccount": True,
+            },
+        )
+        account = w.staged[-1].values  # the staged record itself: complete it in place
+        account["PersonContactId"] = w.add(
+            "Contact",
+            {
+                **{k: v for k, v in contact_values(account).items() if v is not None},
+                "AccountId": account["Id"],
                 "IsPersonAccount": True,
             },
         )

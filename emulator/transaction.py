@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from emulator import person_accounts
 from emulator.changes import Transaction
 from emulator.clock import format_datetime
 from emulator.errors import ErrorItem
@@ -150,7 +151,13 @@ class UnitOfWork:
         body = {k: v for k, v in record.items() if k not in NOT_IN_EVENTS and v is not None}
         nulled = tuple(n for n in obj.fields if n not in body and n not in NOT_IN_EVENTS)
         self._stage(StagedChange(obj.name, "CREATE", record_id, body, nulled, record))
+        if obj.name == "Account":
+            person_accounts.created(self, record)
         return record_id
+
+    def staged_body(self, record_id: str) -> dict[str, Any]:
+        """The change-event body of the latest staged change of `record_id`."""
+        return next(c.values for c in reversed(self.staged) if c.record_id == record_id)
 
     def _validate(self, obj: ObjectDef, record: Record, values: dict[str, Any]) -> None:
         errors: list[ErrorItem] = []
@@ -175,6 +182,8 @@ class UnitOfWork:
         nulled = tuple(k for k, v in changed.items() if v is None)
         clean = {k: v for k, v in record.items() if v is not None}
         self._stage(StagedChange(obj.name, "UPDATE", record_id, changed, nulled, clean))
+        if obj.name == "Account":
+            person_accounts.updated(self, clean, list(changed))
 
     def delete(self, obj: ObjectDef, record_id: str, *, hard: bool = False) -> None:
         record = self.get(obj.name, record_id)
@@ -186,6 +195,8 @@ class UnitOfWork:
             raise _error("ENTITY_IS_DELETED", "entity is deleted")
         after = None if hard else {**record, "IsDeleted": True, "LastModifiedDate": self.now}
         self._stage(StagedChange(obj.name, "DELETE", record_id, {}, (), after))
+        if obj.name == "Account":
+            person_accounts.deleted(self, record, hard=hard)
 
     def undelete(self, obj: ObjectDef, record_id: str) -> None:
         record = self.get(obj.name, record_id)
@@ -194,6 +205,8 @@ class UnitOfWork:
         after = {**record, "IsDeleted": False, "LastModifiedDate": self.now}
         body = {k: v for k, v in after.items() if k not in NOT_IN_EVENTS and v is not None}
         self._stage(StagedChange(obj.name, "UNDELETE", record_id, body, (), after))
+        if obj.name == "Account":
+            person_accounts.deleted(self, record, hard=False, restore=True)
 
     def commit(self) -> Transaction | None:
         if not self.staged:

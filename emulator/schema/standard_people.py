@@ -92,6 +92,7 @@ def contact() -> ObjectDef:
         text("LeadSource", 255),
         textarea("Description"),
         ref("MasterRecordId", "Contact", "MasterRecord"),
+        readonly(boolean("IsPersonAccount")),
     )
     address(obj, "MailingAddress", "Mailing")
     return obj

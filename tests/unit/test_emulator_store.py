@@ -122,3 +122,39 @@ def test_seeding_is_deterministic_and_batched() -> None:
     assert sum(len(t.changes) for t in seeded) >= 120 * 4
     consents = list(first.store.live("ContactPointTypeConsent"))
     assert {c["PrivacyConsentStatus"] for c in consents} == {"OptIn", "OptOut"}
+
+
+def test_person_account_keeps_its_person_contact_in_step(org: Org, sink: RecordingSink) -> None:
+    individual = org.create("Individual", {"LastName": "Person"})
+    sink.transactions.clear()
+    account_id = org.create(
+        "Account",
+        {
+            "FirstName": "Pia",
+            "LastName": "Person",
+            "PersonEmail": "pia@example.org",
+            "PersonIndividualId": individual,
+        },
+    )
+    account = org.get("Account", account_id)
+    assert account is not None
+    assert account["IsPersonAccount"] is True
+    assert account["Name"] == "Pia Person"
+    contact = org.get("Contact", account["PersonContactId"])
+    assert contact is not None
+    assert (contact["Email"], contact["IndividualId"], contact["AccountId"]) == (
+        "pia@example.org",
+        individual,
+        account_id,
+    )
+    (created,) = sink.transactions
+    assert [c.entity for c in created.changes] == ["Account", "Contact"]
+    assert created.changes[0].values["PersonContactId"] == contact["Id"]
+    org.update("Account", account_id, {"PersonEmail": "pia@new.example", "PersonDoNotCall": True})
+    contact = org.get("Contact", contact["Id"])
+    assert contact is not None
+    assert (contact["Email"], contact["DoNotCall"]) == ("pia@new.example", True)
+    org.delete("Account", account_id)
+    contact = org.get("Contact", contact["Id"])
+    assert contact is not None
+    assert contact["IsDeleted"] is True
