@@ -35,6 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-limit", type=int, default=15_000, help="daily API allowance")
     parser.add_argument("--page-size", type=int, default=2000, help="SOQL page size")
     parser.add_argument("--token-ttl", type=float, default=7200.0, help="token lifetime (s)")
+    parser.add_argument(
+        "--cdc-entities",
+        default=None,
+        help="comma-separated objects selected for CDC (default: all standard and custom)",
+    )
 
 
 def _say(line: str) -> None:
@@ -48,6 +53,9 @@ async def serve(args: argparse.Namespace) -> int:
         daily_api_limit=args.api_limit,
         query_page_size=args.page_size,
         token_ttl_s=args.token_ttl,
+        cdc_entities=frozenset(n.strip() for n in args.cdc_entities.split(",") if n.strip())
+        if args.cdc_entities
+        else None,
     )
     server = EmulatorServer(
         config, state_dir=args.state_dir, host=args.host, port=args.port, http_port=args.http_port
