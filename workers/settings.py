@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -72,6 +73,61 @@ class WebSettings(BaseModel):
     port: int = Field(6066, description="Health, metrics and API port")
 
 
+DEFAULT_CDC_ENTITIES: tuple[str, ...] = (
+    "Individual",
+    "Contact",
+    "Lead",
+    "Account",
+    "ContactPointTypeConsent",
+    "ContactPointEmail",
+    "ContactPointPhone",
+    "ContactPointAddress",
+    "DataUsePurpose",
+    "Opportunity",
+    "OpportunityContactRole",
+    "Lawful_LIA__c",
+    "Lawful_Objection__c",
+    "Lawful_Restriction__c",
+    "Lawful_Erasure_Request__c",
+    "Lawful_Legal_Hold__c",
+    "Lawful_DNC_Listing__c",
+    "Lawful_Engagement_Event__c",
+    "Lawful_Notice__c",
+    "Lawful_Suppression__c",
+)
+
+
+class BridgeSettings(BaseModel):
+    """`lawful bridge` (CometD -> Kafka) and `lawful backfill`: which Salesforce data to carry."""
+
+    entities: tuple[str, ...] = Field(
+        DEFAULT_CDC_ENTITIES, description="CDC entities forwarded (JSON list in the environment)"
+    )
+    cdc_channel_mode: Literal["all", "per-entity"] = Field(
+        "all", description="all: one /data/ChangeEvents subscription; per-entity: one per entity"
+    )
+    platform_events: tuple[str, ...] = Field(
+        ("Lawful_Erasure_Request__e", "ConsentEvent"), description="Platform events forwarded"
+    )
+    max_in_flight: int = Field(
+        500, ge=1, description="Events produced but not yet acknowledged by the broker"
+    )
+    backfill_page_size: int = Field(2000, ge=200, le=2000, description="SOQL batch size")
+
+
+class WritebackSettings(BaseModel):
+    """`lawful writeback`: computed status written to Individual records."""
+
+    flush_interval: float = Field(
+        5.0, gt=0, description="Seconds snapshots of one person are coalesced before a write"
+    )
+    max_batch: int = Field(2000, ge=1, description="Persons written per flush at most")
+    calls_per_minute: float = Field(
+        60.0, gt=0, description="Salesforce calls the write-back may make per minute"
+    )
+    group_id: str = Field("lawful-writeback", description="Kafka consumer group")
+
+
 class PipelineSettings(BaseModel):
     """The Faust worker (`lawful worker`): throughput tuning, retries, scheduler, group identity."""
 
@@ -98,6 +154,27 @@ class PipelineSettings(BaseModel):
     )
 
 
+class ApiSettings(BaseModel):
+    """`lawful api`: authentication, projection and the CLI client of the API."""
+
+    api_keys_file: Path | None = Field(
+        None, description="Secret file of API keys, one `name role key` per line (small setups)"
+    )
+    oidc_issuer: str | None = Field(None, description="OIDC issuer whose bearer tokens are accepted")
+    oidc_audience: str | None = Field(None, description="Audience the tokens must carry")
+    oidc_jwks_url: str | None = Field(None, description="JWKS URL of the issuer (RS256 keys)")
+    oidc_roles_claim: str = Field("roles", description="Claim listing the caller's roles")
+    jwks_cache_seconds: float = Field(300.0, gt=0, description="How long fetched JWKS are reused")
+    lookup_key: SecretStr | None = Field(
+        None, description="Key of the BLAKE2b hashes used by POST /v1/lookup (tombstone key if unset)"
+    )
+    alerts_kept: int = Field(1000, ge=1, description="Alerts kept for GET /v1/alerts")
+    access_log_kept: int = Field(100_000, ge=1, description="Access-log entries kept in Redis")
+    search_cache_seconds: int = Field(60, ge=1, description="Lifetime of a search result page set")
+    url: str = Field("http://127.0.0.1:6066", description="API URL used by `lawful search/explain`")
+    token: SecretStr | None = Field(None, description="API key or bearer token of the CLI client")
+
+
 class Settings(BaseSettings):
     """Everything a lawful process reads from its environment."""
 
@@ -112,7 +189,10 @@ class Settings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     kafka: KafkaSettings = KafkaSettings()
     web: WebSettings = WebSettings()
+    api: ApiSettings = ApiSettings()
     pipeline: PipelineSettings = PipelineSettings()
+    bridge: BridgeSettings = BridgeSettings()
+    writeback: WritebackSettings = WritebackSettings()
     data_dir: Path = Field(Path("./lawful-data"), description="Writable state directory")
     tombstone_key: SecretStr | None = Field(
         None, description="Secret key for BLAKE2b keyed hashes of identifiers (tombstones)"

@@ -35,7 +35,7 @@ RESULT_KEYS = {
 }
 
 
-def _people(store: Store, key: str) -> list[tuple[str, Record]]:
+def people(store: Store, key: str) -> list[tuple[str, Record]]:
     record_id = normalise(key)
     if record_id is not None:
         found = store.find(record_id)
@@ -81,8 +81,12 @@ def _purpose_named(store: Store, consent: Record, purpose: str) -> bool:
 
 def consent_handler(request: RestRequest) -> RestResponse:
     parts = request.parts
+    if request.method == "PATCH" and len(parts) == 3 and parts[1] == "action":
+        from emulator.rest.consent_write import consent_write_handler  # noqa: PLC0415 - cycle
+
+        return consent_write_handler(request, parts[2].lower())
     if request.method != "GET":
-        raise SalesforceError.of(405, "METHOD_NOT_ALLOWED", "Only GET is supported by the emulator")
+        raise SalesforceError.of(405, "METHOD_NOT_ALLOWED", "Allowed are GET,PATCH")
     if len(parts) == 3 and parts[1] == "action":
         actions = [parts[2].lower()]
     elif len(parts) == 2 and parts[1] == "multiaction":
@@ -98,10 +102,10 @@ def consent_handler(request: RestRequest) -> RestResponse:
     purpose = request.query.get("purpose")
     body: dict[str, Any] = {}
     for key in ids:
-        people = _people(store, key)
+        people_found = people(store, key)
         proceed: dict[str, str] = {}
         for action in actions:
-            proceed[action] = str(_proceed(store, action, people, now, purpose)).lower()
+            proceed[action] = str(_proceed(store, action, people_found, now, purpose)).lower()
             proceed[RESULT_KEYS.get(action, action + "Result")] = "Success"
         body[key] = {"result": "Success", "proceed": proceed}
     return ok(body)

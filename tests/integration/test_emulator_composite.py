@@ -1,5 +1,7 @@
 """Composite requests with references, and the Consent API read side."""
 
+# ruff: noqa: S608 - SOQL built from generated ids
+
 from __future__ import annotations
 
 import uuid
@@ -76,7 +78,7 @@ def test_composite_all_or_none_is_one_transaction(sf: Salesforce) -> None:
     assert result[1]["body"][0]["errorCode"] == "REQUIRED_FIELD_MISSING"
     assert result[0]["body"][0]["errorCode"] == "PROCESSING_HALTED"
     assert result[2]["body"][0]["errorCode"] == "PROCESSING_HALTED"
-    soql = f"SELECT COUNT() FROM Individual WHERE LastName = '{tag}'"  # noqa: S608
+    soql = f"SELECT COUNT() FROM Individual WHERE LastName = '{tag}'"
     assert sf.query(soql)["totalSize"] == 0
 
 
@@ -125,3 +127,37 @@ def test_sosl_search(sf: Salesforce) -> None:
     everywhere = sf.quick_search(tag)
     assert everywhere is not None
     assert {r["attributes"]["type"] for r in everywhere["searchRecords"]} == {"Contact", "Lead"}
+
+
+def test_consent_api_write_then_read(sf: Salesforce, emulator: EmulatorHandle) -> None:
+    tag = uuid.uuid4().hex[:10]
+    email = f"{tag}@example.org"
+    contact = sobject(sf, "Contact").create({"LastName": tag, "Email": email})["id"]
+    written = rest(
+        sf,
+        "consent/action/email",
+        method="PATCH",
+        json={},
+        params={
+            "ids": email,
+            "status": "optout",
+            "captureSource": "preference-centre",
+            "captureDate": "2026-01-02T03:04:05Z",
+            "createIndividual": "true",
+        },
+    )
+    assert written == {email: {"result": "Success"}}
+    row = sobject(sf, "Contact").get(contact)
+    assert row["HasOptedOutOfEmail"] is True
+    individual = row["IndividualId"]
+    assert individual is not None
+    consents = sf.query(
+        f"SELECT PrivacyConsentStatus, CaptureSource, CaptureDate FROM ContactPointTypeConsent "
+        f"WHERE PartyId = '{individual}'"
+    )["records"]
+    assert [
+        (c["PrivacyConsentStatus"], c["CaptureSource"], c["CaptureDate"]) for c in consents
+    ] == [("OptOut", "preference-centre", "2026-01-02T03:04:05.000+0000")]
+    read = rest(sf, "consent/action/email", params={"ids": contact})
+    assert read[contact]["proceed"]["email"] == "false"
+    assert emulator.org.get("Individual", individual) is not None
