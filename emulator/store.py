@@ -46,6 +46,7 @@ class Store:
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ext_index: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     _ref_index: dict[tuple[str, str], dict[str, set[str]]] = field(default_factory=dict)
+    _last_purge: float = 0.0
 
     def table(self, obj_name: str) -> dict[str, Record]:
         return self.tables.setdefault(obj_name, {})
@@ -71,6 +72,25 @@ class Store:
         number = self.auto_numbers.get(obj_name, 0) + 1
         self.auto_numbers[obj_name] = number
         return number
+
+    def purge_recycle_bin(self, retention_s: float = 15 * 86400, every_s: float = 60) -> int:
+        """Remove soft-deleted records older than the retention (at most once per `every_s`)."""
+        now = self.clock.now()
+        if now - self._last_purge < every_s:
+            return 0
+        self._last_purge = now
+        cutoff = format_datetime(now - retention_s)
+        purged = 0
+        with self.lock:
+            for obj_name, log in self.deleted_log.items():
+                table = self.tables.get(obj_name, {})
+                for record_id, stamp in log.items():
+                    record = table.get(record_id)
+                    if record is not None and record.get("IsDeleted") and stamp < cutoff:
+                        del table[record_id]
+                        self._reindex(obj_name, record, None)
+                        purged += 1
+        return purged
 
     def invalidate_indexes(self) -> None:
         self._ext_index.clear()

@@ -24,6 +24,7 @@ class RestApi:
         self.bulk = BulkJobs()
 
     def dispatch(self, request: RestRequest) -> RestResponse:
+        request.org.store.purge_recycle_bin()
         parts = request.parts
         head = parts[0] if parts else ""
         if not parts:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from emulator.changes import Transaction
+from emulator.clock import Clock
 from emulator.org import Org
 from emulator.seed import seed_org
 from emulator.transaction import RecordError
@@ -158,3 +159,19 @@ def test_person_account_keeps_its_person_contact_in_step(org: Org, sink: Recordi
     contact = org.get("Contact", contact["Id"])
     assert contact is not None
     assert contact["IsDeleted"] is True
+
+
+def test_recycle_bin_is_purged_after_15_days() -> None:
+    clock = Clock()
+    org = Org(clock=clock)
+    kept = org.create("Individual", {"LastName": "Kept"})
+    binned = org.create("Individual", {"LastName": "Binned"})
+    org.delete("Individual", binned)
+    clock.advance(14 * 86400)
+    assert org.store.purge_recycle_bin() == 0
+    assert org.get("Individual", binned) is not None
+    clock.advance(2 * 86400)
+    assert org.store.purge_recycle_bin() == 1
+    assert org.get("Individual", binned) is None
+    assert org.get("Individual", kept) is not None
+    assert binned in org.store.deleted_log["Individual"]
