@@ -51,13 +51,3 @@ def malformed_id(obj_label: str, value: str, field_name: str = "Id") -> Salesfor
     return SalesforceError.of(
         400, "MALFORMED_ID", f"{obj_label} ID: id value of incorrect type: {value}", (field_name,)
     )
-
-
-def invalid_type(name: str) -> SalesforceError:
-    return SalesforceError.of(
-        404 if name else 400, "NOT_FOUND", "The requested resource does not exist"
-    )
-
-
-def bad_request(code: str, message: str) -> SalesforceError:
-    return SalesforceError.of(400, code, message)
