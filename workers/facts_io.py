@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import get_args
 
 from pydantic import ValidationError
 
 from schemas.errors import InvalidInputError
+from schemas.events import PersonEvent
 from schemas.facts import FactsDocument
+
+# The `kind` tags of the event union: pydantic puts them in error locations (events.3.NOTICE.x),
+# where they add nothing a reader needs.
+_EVENT_KINDS = frozenset(
+    member.model_fields["kind"].default for member in get_args(get_args(PersonEvent)[0])
+)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
     parts: list[str] = []
-    for item in loc:
+    for index, item in enumerate(loc):
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif parts and not item.isupper():
+        elif index > 0 and isinstance(loc[index - 1], int) and item in _EVENT_KINDS:
+            continue
+        elif parts:
             parts.append(f".{item}")
-        elif not parts:
-            parts.append(str(item))
-        # tagged-union branch names (e.g. CONSENT_RECORDED) add nothing a reader needs
+        else:
+            parts.append(item)
     return "".join(parts) or "document"
 
 

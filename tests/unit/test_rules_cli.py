@@ -195,3 +195,10 @@ def test_at_option_overrides_document(capsys: pytest.CaptureFixture[str], tmp_pa
     assert code == 0
     [decision] = json.loads(out)["decisions"]
     assert decision["reason"] == "CONSENT_DECAYED"
+
+
+def test_error_location_keeps_mapping_keys_and_drops_event_tags() -> None:
+    from workers.facts_io import _location  # noqa: PLC0415 - the helper under test
+
+    assert _location(("events", 3, "NOTICE", "occurred_at")) == "events[3].occurred_at"
+    assert _location(("config", "digital_consent_age", "UK")) == "config.digital_consent_age.UK"
