@@ -59,6 +59,7 @@ class Query:
     """SELECT fields FROM object [WHERE] [ORDER BY] [LIMIT] [OFFSET]."""
 
     fields: list[tuple[str, ...]] = field(default_factory=list)
+    field_groups: list[str] = field(default_factory=list)  # FIELDS(ALL|STANDARD|CUSTOM)
     count_only: bool = False
     object_name: str = ""
     where: Condition | None = None

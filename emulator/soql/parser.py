@@ -115,6 +115,9 @@ class _Parser:
             self.expect_word("VIEW", "REFERENCE", "UPDATE")
         if self.token.kind != "end":
             raise self.fail("end of query")
+        unbounded = {"ALL", "CUSTOM"} & set(query.field_groups)
+        if unbounded and (query.limit is None or query.limit > 200):
+            raise SoqlError("The SOQL FIELDS function must have a LIMIT of at most 200")
         return query
 
     def integer(self) -> int:
@@ -142,13 +145,19 @@ class _Parser:
                     raise SoqlError("COUNT(field) aggregates are not supported by the emulator")
                 self.expect_punct(")")
                 query.count_only = True
+            elif self.token.is_word("FIELDS") and self.tokens[self.index + 1].text == "(":
+                self.advance()
+                self.expect_punct("(")
+                group = self.expect_word("ALL", "STANDARD", "CUSTOM").text.upper()
+                self.expect_punct(")")
+                query.field_groups.append(group)
             elif self.token.kind == "punct" and self.token.text == "(":
                 raise SoqlError("child relationship subqueries are not supported by the emulator")
             else:
                 query.fields.append(self.path())
             if not self.accept_punct(","):
                 break
-        if query.count_only and query.fields:
+        if query.count_only and (query.fields or query.field_groups):
             raise SoqlError("COUNT() cannot be combined with other fields")
 
     def order_list(self) -> list[OrderItem]:

@@ -76,13 +76,28 @@ def _indexed_candidates(store: Store, obj: ObjectDef, where: Condition | None) -
     return None
 
 
+def _group_paths(obj: ObjectDef, query: Query) -> list[tuple[str, ...]]:
+    """Field paths for FIELDS(ALL|STANDARD|CUSTOM), after the explicitly named ones."""
+    named = {p[0].lower() for p in query.fields if len(p) == 1}
+    wanted = [
+        d.name
+        for d in obj.fields.values()
+        if ("ALL" in query.field_groups)
+        or ("STANDARD" in query.field_groups and not d.custom)
+        or ("CUSTOM" in query.field_groups and d.custom)
+    ]
+    if {"ALL", "STANDARD"} & set(query.field_groups):
+        wanted += list(obj.addresses)
+    return [(name,) for name in wanted if name.lower() not in named]
+
+
 def run_query(
     store: Store, text: str, version: str, now: datetime, *, include_deleted: bool = False
 ) -> QueryResult:
     query = parse(text)
     obj = _object(store, query.object_name)
     evaluator = Evaluator(store, obj, now)
-    paths = [resolve(store.schema, obj, p) for p in query.fields]
+    paths = [resolve(store.schema, obj, p) for p in [*query.fields, *_group_paths(obj, query)]]
     for item in query.order_by:
         evaluator.getter(item.path)
     predicate = evaluator.compile(query.where) if query.where is not None else None

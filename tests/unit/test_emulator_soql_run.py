@@ -81,3 +81,26 @@ def test_type_errors_in_filters(org: Org) -> None:
     assert caught.value.code == "INVALID_FIELD"
     with pytest.raises(SoqlError):
         _run(org, "SELECT Id FROM Contact WHERE LastName = TODAY")
+
+
+def test_fields_functions(org: Org) -> None:
+    record_id = org.create(
+        "Lawful_LIA__c",
+        {"Reference__c": "LIA-FIELDS", "Outcome__c": "PASS", "Assessed_On__c": "2025-01-01"},
+    )
+    soql = "SELECT Id, FIELDS({}) FROM Lawful_LIA__c WHERE Id = '{}' LIMIT 1"
+    custom = _run(org, soql.format("CUSTOM", record_id)).rows[0]
+    assert set(custom) == {
+        "attributes",
+        "Id",
+        "Reference__c",
+        "Outcome__c",
+        "Assessed_On__c",
+        "Review_Due__c",
+        "Interest__c",
+    }
+    standard = _run(org, soql.format("STANDARD", record_id)).rows[0]
+    assert "Name" in standard
+    assert "Outcome__c" not in standard
+    with pytest.raises(SoqlError, match="LIMIT"):
+        _run(org, "SELECT FIELDS(ALL) FROM Contact")
