@@ -113,6 +113,18 @@ async def undelete(request: web.Request) -> web.Response:
     return web.json_response(results)
 
 
+@web.middleware
+async def admin_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Bad values in admin bodies answer 400, not 500."""
+    try:
+        response: web.StreamResponse = await handler(request)
+    except (ValueError, TypeError, KeyError) as error:
+        if not request.path.startswith("/_emulator/"):
+            raise
+        raise web.HTTPBadRequest(text=f"bad request: {error}") from None
+    return response
+
+
 def install_admin(app: web.Application) -> None:
     app.router.add_get("/_emulator/state", get_state)
     app.router.add_post("/_emulator/faults", set_faults)

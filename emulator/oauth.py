@@ -134,7 +134,10 @@ def unsupported_grant(grant: str | None) -> dict[str, Any]:
 async def token_endpoint(request: web.Request) -> web.Response:
     org: Org = request.app[ORG]
     org.sessions.token_requests += 1
-    form = {k: str(v) for k, v in (await request.post()).items()}
+    try:
+        form = {k: str(v) for k, v in (await request.post()).items()}
+    except (UnicodeDecodeError, ValueError):
+        return _json({"error": "invalid_request", "error_description": "malformed form body"}, 400)
     grant = form.get("grant_type")
     try:
         if grant == "password":

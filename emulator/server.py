@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from emulator.admin import install_admin
+from emulator.admin import admin_errors, install_admin
 from emulator.appkeys import ORG, REST_API
 from emulator.auth import ConnectedApp
 from emulator.auth_api import bearer_validator
@@ -41,7 +41,7 @@ def wire_streaming(org: Org, config: StreamingConfig | None = None) -> Streaming
 
 
 def build_app(org: Org, hub: StreamingHub | None = None) -> web.Application:
-    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[admin_errors])
     app[ORG] = org
     app[REST_API] = RestApi()
     app.router.add_post("/services/oauth2/token", token_endpoint)
