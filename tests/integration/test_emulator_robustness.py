@@ -75,3 +75,26 @@ def test_no_request_shape_gets_a_server_error(emulator: EmulatorHandle) -> None:
                 assert isinstance(payload, list), (method, path, body)
                 assert payload[0]["errorCode"], (method, path, body)
     assert failures == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"\xff\xfe",
+        b"grant_type=nope",
+        b"grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=a.b.c",
+        b"grant_type=refresh_token&refresh_token=x",
+    ],
+)
+def test_token_endpoint_errors_are_oauth_json(emulator: EmulatorHandle, body: bytes) -> None:
+    with emulator.requests_session() as session:
+        response = session.post(
+            emulator.credentials.token_url,
+            data=body,
+            timeout=10,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    assert response.status_code == 400
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert set(response.json()) == {"error", "error_description"}
