@@ -1,0 +1,1 @@
+"""Redis projection of lawful.permissions.v1 (one document per person) and its search indexes."""

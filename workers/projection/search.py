@@ -1,0 +1,199 @@
+"""Run a `SearchQuery` against the projection's indexes.
+
+Each filter becomes a group of keys (a group matches the union of its keys; groups are ANDed).
+The smallest group drives: it is copied into a temporary sorted set that every other group then
+narrows. The result is kept for a minute under the query's digest, so cursors page through one
+stable, ordered result (by valid_until when an expiry window is given, then by Individual id).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+
+import redis.asyncio
+from redis.asyncio.client import Pipeline
+
+from schemas.messages import PermissionCell, PermissionsSnapshot
+from workers.projection.keys import ANY, Keys, cell_tuple
+from workers.projection.query import SearchQuery, make_cursor
+from workers.projection.store import decode_snapshot
+
+
+@dataclass(frozen=True)
+class Group:
+    """Keys whose union a match must be in; `window` makes it a score range of one sorted set."""
+
+    keys: tuple[str, ...]
+    window: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    total: int
+    offset: int
+    persons: tuple[PermissionsSnapshot, ...]
+    next_cursor: str | None
+
+
+def _scope(keys: Keys, query: SearchQuery) -> str:
+    channel = query.channel.value if query.channel is not None else ANY
+    return keys.scope(query.purpose or ANY, channel)
+
+
+def _tuple_matches(member: str, query: SearchQuery) -> bool:
+    permitted, reason, basis = member.split("|", 2)
+    return (
+        (query.permitted is None or permitted == str(int(query.permitted)))
+        and (query.reason is None or reason == query.reason.value)
+        and (query.basis is None or basis == query.basis.value)
+    )
+
+
+async def plan(client: redis.asyncio.Redis, keys: Keys, query: SearchQuery) -> list[Group]:
+    """The key groups of `query`; an empty group means nothing can match."""
+    groups = [
+        Group((keys.attribute(name, value),))
+        for name, value in (
+            ("brand", query.brand),
+            ("org", query.org),
+            ("jurisdiction", query.jurisdiction),
+        )
+        if value is not None
+    ]
+    scope = _scope(keys, query)
+    scoped = query.purpose is not None or query.channel is not None
+    if query.has_cell_filter or (scoped and not query.has_window):
+        members = await client.smembers(keys.registry(scope))
+        decoded = sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members)
+        tuples = [m for m in decoded if _tuple_matches(m, query)]
+        groups.append(Group(tuple(keys.cell_set(scope, t) for t in tuples)))
+    if query.has_window:
+        start, end = query.window_start, query.window_end
+        low = start.timestamp() if start is not None else -math.inf
+        high = end.timestamp() if end is not None else math.inf
+        groups.append(Group((keys.expiry(scope),), window=(low, high)))
+    return groups or [Group((keys.everyone,))]
+
+
+async def _sizes(client: redis.asyncio.Redis, groups: list[Group]) -> list[int]:
+    async with client.pipeline(transaction=False) as pipe:
+        for group in groups:
+            for key in group.keys:
+                if group.window is not None:
+                    pipe.zcount(key, _low(group.window), _high(group.window))
+                else:
+                    pipe.scard(key)
+        counts = iter(await pipe.execute())
+    return [sum(int(next(counts)) for _ in group.keys) for group in groups]
+
+
+def _low(window: tuple[float, float]) -> str:
+    return "-inf" if window[0] == -math.inf else repr(window[0])
+
+
+def _high(window: tuple[float, float]) -> str:
+    return "+inf" if window[1] == math.inf else f"({window[1]!r}"
+
+
+def _queue_driver(pipe: Pipeline, target: str, group: Group) -> None:
+    if group.window is not None:
+        low, high = _low(group.window), _high(group.window)
+        pipe.zrangestore(target, group.keys[0], low, high, byscore=True)
+    else:
+        pipe.zunionstore(target, dict.fromkeys(group.keys, 0))
+
+
+def _queue_narrowing(pipe: Pipeline, target: str, group: Group, scratch: str) -> None:
+    if group.window is not None:  # take the expiry as score, then cut to the window
+        pipe.zinterstore(target, {target: 0, group.keys[0]: 1})
+        low, high = group.window
+        if low != -math.inf:
+            pipe.zremrangebyscore(target, "-inf", f"({low!r}")
+        if high != math.inf:
+            pipe.zremrangebyscore(target, repr(high), "+inf")
+        return
+    if len(group.keys) == 1:
+        pipe.zinterstore(target, {target: 1, group.keys[0]: 0})
+        return
+    parts = [f"{scratch}:{i}" for i in range(len(group.keys))]
+    for part, key in zip(parts, group.keys, strict=True):
+        pipe.zinterstore(part, {target: 1, key: 0})
+    pipe.zunionstore(target, parts, aggregate="MAX")
+    pipe.delete(*parts)
+
+
+async def materialise(
+    client: redis.asyncio.Redis, keys: Keys, query: SearchQuery, target: str, ttl: int
+) -> None:
+    """Store the ordered result of `query` at `target` (built aside, then renamed in)."""
+    groups = await plan(client, keys, query)
+    sizes = await _sizes(client, groups)
+    order = sorted(range(len(groups)), key=lambda i: sizes[i])
+    scratch = keys.temporary(uuid.uuid4().hex)
+    async with client.pipeline(transaction=True) as pipe:
+        if any(not g.keys for g in groups) or sizes[order[0]] == 0:
+            pipe.delete(scratch)
+            pipe.zadd(scratch, {"": -math.inf})  # an empty result is cached too
+        else:
+            _queue_driver(pipe, scratch, groups[order[0]])
+            for index in order[1:]:
+                _queue_narrowing(pipe, scratch, groups[index], f"{scratch}:part")
+            pipe.zadd(scratch, {"": -math.inf})  # placeholder at rank 0: keeps the key
+        pipe.rename(scratch, target)
+        pipe.expire(target, ttl)
+        await pipe.execute()
+
+
+async def run_search(
+    client: redis.asyncio.Redis, keys: Keys, query: SearchQuery, *, ttl: int = 60
+) -> SearchPage:
+    """One page of matches and the total count."""
+    digest = query.digest()
+    offset = query.offset()
+    target = keys.result(digest)
+    if not await client.exists(target):
+        await materialise(client, keys, query, target, ttl)
+    # rank 0 is the placeholder member "" that keeps an empty result cached
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.zcard(target)
+        pipe.zrange(target, offset + 1, offset + query.limit)
+        size, members = await pipe.execute()
+    total = max(int(size) - 1, 0)
+    ids = [m.decode() if isinstance(m, bytes) else str(m) for m in members]
+    raws = await client.mget([keys.person(i) for i in ids]) if ids else []
+    persons = tuple(decode_snapshot(raw) for raw in raws if raw is not None)
+    end = offset + query.limit
+    return SearchPage(
+        total=total,
+        offset=offset,
+        persons=persons,
+        next_cursor=make_cursor(end, digest) if end < total else None,
+    )
+
+
+def matching_cells(snapshot: PermissionsSnapshot, query: SearchQuery) -> list[PermissionCell]:
+    """The cells of a hit that satisfy the cell filters (what the result list shows)."""
+    purposes = {p.purpose_id: p for p in snapshot.purposes}
+    start, end = query.window_start, query.window_end
+    cells = []
+    for cell in snapshot.cells:
+        info = purposes.get(cell.purpose_id)
+        terms = {cell.purpose_id} | (
+            {info.category, info.parent_id, info.product_family} if info else set()
+        )
+        member = cell_tuple(
+            cell.permitted,
+            cell.reason.value,
+            cell.effective_basis.value if cell.effective_basis else None,
+        )
+        if (
+            (query.purpose is None or query.purpose in terms)
+            and (query.channel is None or cell.channel == query.channel)
+            and _tuple_matches(member, query)
+            and (start is None or (cell.valid_until is not None and cell.valid_until >= start))
+            and (end is None or (cell.valid_until is not None and cell.valid_until < end))
+        ):
+            cells.append(cell)
+    return cells
