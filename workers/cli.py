@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workers.commands.demo",
     "workers.commands.schemas",
     "workers.commands.emulator",
+    "workers.commands.bridge",
 )
 
 

@@ -1,0 +1,1 @@
+"""`lawful bridge`: Salesforce CometD events (CDC, platform events) into Kafka topics."""

@@ -1,0 +1,103 @@
+"""Wiring of `lawful bridge`: Redis, the subscriber, the producer, the health server, SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import redis.asyncio
+import structlog
+
+from workers.bridge.health import health_app, start_health_server
+from workers.bridge.kafka import build_producer
+from workers.bridge.messages import subscribed_channels
+from workers.bridge.metrics import BridgeMetrics
+from workers.bridge.service import Bridge
+from workers.salesforce.auth import ssl_context
+from workers.salesforce.credentials import load_credentials
+from workers.salesforce.replay_store import RedisReplayStore
+from workers.salesforce.streaming import StreamSubscriber
+from workers.salesforce.streaming_auth import streaming_authenticator
+from workers.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+def redis_client(settings: Settings) -> redis.asyncio.Redis:
+    password = settings.redis.password
+    return redis.asyncio.Redis.from_url(
+        settings.redis.url,
+        username=settings.redis.username,
+        password=password.get_secret_value() if password else None,
+    )
+
+
+def build_subscriber(
+    settings: Settings, store: RedisReplayStore, channels: list[str]
+) -> StreamSubscriber:
+    """`StreamSubscriber.from_settings`, with a store the bridge can also `forget` from."""
+    credentials = load_credentials(settings.salesforce)
+    return StreamSubscriber(
+        streaming_authenticator(credentials),
+        store,
+        channels,
+        tls=ssl_context(credentials),
+        default_replay=settings.salesforce.streaming_replay_default,
+        liveness_timeout=settings.salesforce.streaming_liveness_timeout,
+    )
+
+
+async def wait_for_stop(task: asyncio.Task[None]) -> None:
+    """Return when `task` ends or SIGTERM/SIGINT arrives (then cancel it and wait)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        stopper.cancel()
+        if not task.done():
+            log.info("stopping", reason="signal")
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def run_bridge(settings: Settings) -> None:
+    """Run until SIGTERM: stop receiving, wait for acknowledgements, flush, close."""
+    channels = subscribed_channels(settings.bridge)
+    client = redis_client(settings)
+    store = RedisReplayStore(client, key_prefix=settings.redis.key_prefix)
+    subscriber = build_subscriber(settings, store, channels)
+    producer = build_producer(settings.kafka)
+    metrics = BridgeMetrics()
+    bridge = Bridge(
+        subscriber,
+        producer,
+        store,
+        settings.bridge,
+        topic_prefix=settings.kafka.topic_prefix,
+        metrics=metrics,
+    )
+    connected = False
+    web = await start_health_server(
+        health_app(lambda: connected and bridge.ready, metrics.registry),
+        settings.web.host,
+        settings.web.port,
+    )
+    try:
+        await producer.start()
+        connected = True
+        log.info("bridge_started", channels=channels, topic_prefix=settings.kafka.topic_prefix)
+        await wait_for_stop(asyncio.create_task(bridge.run()))
+    finally:
+        connected = False
+        await producer.stop()  # flushes what is still buffered
+        await client.aclose()
+        await web.cleanup()
+        log.info("bridge_stopped")
