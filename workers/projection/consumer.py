@@ -1,0 +1,158 @@
+"""The projector: lawful.permissions.v1 and lawful.alerts.v1 into Redis.
+
+No consumer group: partitions are assigned by hand and the next offsets are stored in Redis, in
+the same transaction as the snapshots. When the marker key is missing (first start, Redis
+flushed) or a rebuild is asked for, the projection is cleared and both topics are read from the
+beginning, so the projection always corresponds to what Kafka holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pydantic
+import redis.asyncio
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition  # type: ignore[import-untyped]
+
+from schemas.messages import AlertMessage, PermissionsSnapshot
+from workers.bridge.kafka import connection_options, lawful_topic
+from workers.projection import metrics
+from workers.projection.alerts import add_alerts
+from workers.projection.keys import Keys
+from workers.projection.store import write_snapshots
+from workers.settings import KafkaSettings
+
+log = structlog.get_logger(__name__)
+
+PERMISSIONS = "lawful.permissions.v1"
+ALERTS = "lawful.alerts.v1"
+
+
+async def clear_projection(client: redis.asyncio.Redis, keys: Keys) -> int:
+    """Delete every projection key (the marker and offsets included); returns how many."""
+    deleted = 0
+    batch: list[bytes | str] = []
+    async for key in client.scan_iter(match=f"{keys.root}*", count=1000):
+        batch.append(key)
+        if len(batch) >= 1000:
+            deleted += await client.unlink(*batch)
+            batch = []
+    if batch:
+        deleted += await client.unlink(*batch)
+    return deleted
+
+
+class Projector:
+    """Consumes both topics into the projection until `stop` is set."""
+
+    def __init__(
+        self,
+        client: redis.asyncio.Redis,
+        keys: Keys,
+        kafka: KafkaSettings,
+        *,
+        alerts_kept: int = 1000,
+        batch_size: int = 500,
+    ) -> None:
+        self.client = client
+        self.keys = keys
+        self.kafka = kafka
+        self.alerts_kept = alerts_kept
+        self.batch_size = batch_size
+        self.caught_up = asyncio.Event()
+        self.topics = {
+            lawful_topic(kafka, PERMISSIONS): PERMISSIONS,
+            lawful_topic(kafka, ALERTS): ALERTS,
+        }
+
+    async def run(self, stop: asyncio.Event, *, rebuild: bool = False) -> None:
+        consumer = AIOKafkaConsumer(
+            group_id=None, enable_auto_commit=False, **connection_options(self.kafka)
+        )
+        await consumer.start()
+        try:
+            partitions = await self._assign(consumer)
+            await self._position(consumer, partitions, rebuild=rebuild)
+            while not stop.is_set():
+                if not await self.client.exists(self.keys.marker):
+                    log.warning("projection marker missing: rebuilding from Kafka")
+                    await self._position(consumer, partitions, rebuild=True)
+                batches = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)
+                if not batches:
+                    self.caught_up.set()
+                    metrics.CAUGHT_UP.set(1)
+                    continue
+                await self._apply(batches)
+        finally:
+            await consumer.stop()
+
+    async def _assign(self, consumer: AIOKafkaConsumer) -> list[Any]:
+        partitions: list[Any] = []
+        for topic in self.topics:
+            for _ in range(50):
+                found = consumer.partitions_for_topic(topic)
+                if found:
+                    break
+                await consumer.topics()  # refreshes the cluster metadata
+                await asyncio.sleep(0.1)
+            partitions += [TopicPartition(topic, p) for p in sorted(found or ())]
+        consumer.assign(partitions)
+        return partitions
+
+    async def _position(
+        self, consumer: AIOKafkaConsumer, partitions: Sequence[Any], *, rebuild: bool
+    ) -> None:
+        if rebuild or not await self.client.exists(self.keys.marker):
+            await clear_projection(self.client, self.keys)
+            await self.client.set(self.keys.marker, datetime.now(UTC).isoformat())
+            metrics.REBUILDS.inc()
+            self.caught_up.clear()
+            metrics.CAUGHT_UP.set(0)
+        stored = await self.client.hgetall(self.keys.offsets)
+        offsets = {_text(k): int(v) for k, v in stored.items()}
+        for tp in partitions:
+            offset = offsets.get(f"{tp.topic}:{tp.partition}")
+            if offset is None:
+                await consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, offset)
+
+    async def _apply(self, batches: dict[Any, list[Any]]) -> None:
+        snapshots: list[PermissionsSnapshot] = []
+        alerts: list[AlertMessage] = []
+        offsets: dict[str, int] = {}
+        for tp, records in batches.items():
+            kind = self.topics[tp.topic]
+            for record in records:
+                offsets[f"{tp.topic}:{tp.partition}"] = record.offset + 1
+                if record.value is None:
+                    continue  # a compaction tombstone: the person stays as last projected
+                try:
+                    if kind == PERMISSIONS:
+                        snapshots.append(PermissionsSnapshot.model_validate_json(record.value))
+                    else:
+                        alerts.append(AlertMessage.model_validate_json(record.value))
+                except pydantic.ValidationError as error:
+                    metrics.SNAPSHOTS.labels("invalid").inc()
+                    log.warning(
+                        "invalid message skipped",
+                        topic=tp.topic,
+                        partition=tp.partition,
+                        offset=record.offset,
+                        errors=error.error_count(),
+                    )
+        await add_alerts(self.client, self.keys, alerts, self.alerts_kept)
+        metrics.ALERTS.inc(len(alerts))
+        result = await write_snapshots(
+            self.client, self.keys, snapshots, extra={self.keys.offsets: offsets}
+        )
+        metrics.SNAPSHOTS.labels("written").inc(result.written)
+        metrics.SNAPSHOTS.labels("stale").inc(result.stale)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
