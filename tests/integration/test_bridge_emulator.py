@@ -1,0 +1,154 @@
+"""`lawful bridge` as a real process: emulator (CometD) -> Tansu, replay ids in real Redis.
+
+Changes made through simple-salesforce arrive on lawful.sf-cdc.v1 keyed by record id; a bridge
+killed with -9 while changes continue loses nothing after its restart; an expired replay id
+produces resync requests and the stream continues.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures.emulator import EmulatorHandle, sobject
+from tests.fixtures.kafka import create_lawful_topics
+from tests.integration.lawful_process import LawfulProcess, lawful_env, read_topic
+
+pytestmark = pytest.mark.integration
+
+Records = list[tuple[str, dict[str, Any]]]
+
+
+def start_bridge(env: dict[str, str], log: Path) -> LawfulProcess:
+    bridge = LawfulProcess(["bridge"], env, log).start()
+    bridge.wait_ready()
+    return bridge
+
+
+def create_contacts(emulator: EmulatorHandle, names: list[str], pause: float = 0.0) -> list[str]:
+    sf = emulator.salesforce()
+    ids = []
+    try:
+        for name in names:
+            ids.append(str(sobject(sf, "Contact").create({"LastName": name})["id"]))
+            if pause:
+                threading.Event().wait(pause)
+    finally:
+        sf.session.close()
+    return ids
+
+
+def creates_of(records: Records, ids: set[str]) -> set[str]:
+    return {key for key, value in records if key in ids and value["change_type"] == "CREATE"}
+
+
+@pytest.fixture
+async def env(
+    emulator: EmulatorHandle,
+    redis_url: str,
+    redis_prefix: str,
+    kafka_bootstrap: str,
+    topic_prefix: str,
+) -> dict[str, str]:
+    await create_lawful_topics(kafka_bootstrap, topic_prefix)
+    return lawful_env(
+        emulator,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=topic_prefix,
+        LAWFUL_BRIDGE__ENTITIES='["Contact", "Individual"]',
+    )
+
+
+async def test_changes_arrive_keyed_by_record_id_and_survive_kill_9(
+    emulator: EmulatorHandle,
+    env: dict[str, str],
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    tmp_path: Path,
+) -> None:
+    topic = f"{topic_prefix}lawful.sf-cdc.v1"
+    tag = uuid.uuid4().hex[:8]
+    bridge = start_bridge(env, tmp_path / "bridge.log")
+    try:
+        first = await asyncio.to_thread(create_contacts, emulator, [f"A{tag}{i}" for i in range(5)])
+        sf = emulator.salesforce()
+        try:
+            sobject(sf, "Contact").update(first[0], {"Email": f"{tag}@example.org"})
+        finally:
+            sf.session.close()
+        records = await read_topic(
+            kafka_bootstrap,
+            topic,
+            done=lambda got: (
+                len(creates_of(got, set(first))) == 5
+                and any(v["change_type"] == "UPDATE" for k, v in got if k == first[0])
+            ),
+        )
+        mine = [(key, value) for key, value in records if key in set(first)]
+        assert all(value["record_id"] == key for key, value in mine)
+        assert all(value["entity"] == "Contact" for _, value in mine)
+        assert all(value["channel"] == "/data/ChangeEvents" for _, value in mine)
+        assert all(value["origin"] == "stream" and value["replay_id"] for _, value in mine)
+        update = next(v for k, v in mine if v["change_type"] == "UPDATE")
+        assert update["payload"]["Email"] == f"{tag}@example.org"
+
+        # Kill -9 while a writer keeps changing the org, then restart from the stored id.
+        writer = asyncio.create_task(
+            asyncio.to_thread(create_contacts, emulator, [f"B{tag}{i}" for i in range(40)], 0.02)
+        )
+        await asyncio.sleep(0.4)
+        bridge.kill()
+        await asyncio.sleep(0.5)
+        bridge = start_bridge(env, tmp_path / "bridge.log")
+        second = await writer
+        records = await read_topic(
+            kafka_bootstrap,
+            topic,
+            done=lambda got: creates_of(got, set(second)) == set(second),
+        )
+        assert creates_of(records, set(second)) == set(second)  # nothing lost
+        assert "lawful_bridge_events_acknowledged_total" in bridge.metrics()
+        assert bridge.terminate() == 0  # SIGTERM: drain, flush, close
+    finally:
+        bridge.kill()
+
+
+async def test_expired_replay_id_produces_resync_requests(
+    emulator: EmulatorHandle,
+    env: dict[str, str],
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    tmp_path: Path,
+) -> None:
+    topic = f"{topic_prefix}lawful.sf-cdc.v1"
+    tag = uuid.uuid4().hex[:8]
+    bridge = start_bridge(env, tmp_path / "bridge.log")
+    try:
+        ids = await asyncio.to_thread(create_contacts, emulator, [f"E{tag}"])
+        await read_topic(kafka_bootstrap, topic, done=lambda got: bool(creates_of(got, set(ids))))
+        assert bridge.terminate() == 0  # its replay id is stored
+        emulator.hub.expire_retention()
+        bridge = start_bridge(env, tmp_path / "bridge.log")
+        later = await asyncio.to_thread(create_contacts, emulator, [f"F{tag}"])
+        records = await read_topic(
+            kafka_bootstrap,
+            topic,
+            done=lambda got: bool(creates_of(got, set(later))),
+        )
+        resyncs = sorted(
+            (key, value["entity"])
+            for key, value in records
+            if value["origin"] == "resync" and value["change_type"] == "GAP_OVERFLOW"
+        )
+        assert resyncs == [("Contact", "Contact"), ("Individual", "Individual")]
+        metrics = bridge.metrics()
+        assert 'lawful_replay_expired_total{channel="/data/ChangeEvents"} 1.0' in metrics
+    finally:
+        bridge.kill()
