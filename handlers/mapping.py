@@ -1,0 +1,263 @@
+"""Record image -> person messages (salesforce/README.md): engine events and record facts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from handlers.mapping_base import RecordChange
+from handlers.mapping_lawful import LAWFUL_MAPPERS
+from handlers.sf_values import flag, instant, picklist, text
+from schemas.enums import Actor, CaptureMethod, Channel, ConsentStatus, OptOutMethod
+from schemas.errors import InvalidInputError
+from schemas.events import (
+    ChannelOptedOut,
+    ConsentReconfirmed,
+    ConsentRecorded,
+    DoubleOptInConfirmed,
+    ErasureRequested,
+)
+from schemas.messages import PersonMessage
+
+Mapper = Callable[[RecordChange], list[PersonMessage]]
+
+_STATUS = {
+    "OptIn": ConsentStatus.OPT_IN,
+    "OptOut": ConsentStatus.OPT_OUT,
+    "Seen": ConsentStatus.SEEN,
+    "NotSeen": ConsentStatus.NOT_SEEN,
+}
+_PENDING = frozenset({"OptInPending", "OptOutPending"})  # not consent (salesforce.md §9.12)
+_TYPE_CHANNEL: dict[str, Channel | None] = {
+    "Email": Channel.EMAIL,
+    "MailingAddress": Channel.POST,
+    "Social": Channel.SOCIAL_DM,
+    "Web": None,
+}
+CONSENT_FIELDS = (
+    "DataUsePurposeId",
+    "ContactPointType",
+    "Lawful_Channel__c",
+    "PrivacyConsentStatus",
+    "CaptureDate",
+    "CaptureSource",
+    "Lawful_Capture_Method__c",
+    "Lawful_Notice_Version__c",
+    "Lawful_Actor__c",
+    "Lawful_Agent_Id__c",
+    "Lawful_Parental_Verification_Ref__c",
+    "EffectiveFrom",
+    "EffectiveTo",
+    "DoubleConsentCaptureDate",
+    "Lawful_Explicit__c",
+    "Lawful_Off_Hours_Calls__c",
+    "Lawful_Evidence_Ref__c",
+)
+# Fields the aggregate needs to derive `schemas.person.Person` (nothing else travels).
+FACT_FIELDS: dict[str, tuple[str, ...]] = {
+    "Individual": (
+        "Lawful_Jurisdiction__c",
+        "Lawful_Time_Zone__c",
+        "BirthDate",
+        "Lawful_Subscriber_Type__c",
+        "Lawful_Brand__c",
+        "Lawful_Third_Party_Source__c",
+        "Lawful_Presumed_Consent_Ref__c",
+        "ShouldForget",
+    ),
+    "ContactPointEmail": (
+        "ParentId",
+        "EmailAddress",
+        "Lawful_Obtained_Via__c",
+        "Lawful_Obtained_In_Sale__c",
+        "Lawful_Opt_Out_Offered__c",
+        "Lawful_Is_Professional__c",
+    ),
+    "ContactPointPhone": (
+        "ParentId",
+        "TelephoneNumber",
+        "Lawful_Obtained_Via__c",
+        "Lawful_Obtained_In_Sale__c",
+        "Lawful_Opt_Out_Offered__c",
+        "Lawful_Is_Professional__c",
+    ),
+    "ContactPointAddress": ("ParentId",),
+    "Opportunity": (
+        "AccountId",
+        "IsWon",
+        "IsClosed",
+        "StageName",
+        "CreatedDate",
+        "Lawful_Product_Family__c",
+        "Lawful_Brand__c",
+        "Lawful_Contract_Start__c",
+        "Lawful_Contract_End__c",
+        "Lawful_Quote_Valid_Until__c",
+    ),
+    "OpportunityContactRole": ("OpportunityId", "ContactId"),
+    "Account": ("IsPersonAccount",),
+}
+_OPT_OUT_FLAGS: dict[str, tuple[tuple[str, tuple[Channel, ...], OptOutMethod], ...]] = {
+    "Contact": (
+        ("HasOptedOutOfEmail", (Channel.EMAIL,), OptOutMethod.UNSUBSCRIBE),
+        (
+            "DoNotCall",
+            (Channel.PHONE_LIVE, Channel.PHONE_AUTOMATED),
+            OptOutMethod.DO_NOT_CALL_REQUEST,
+        ),
+    ),
+    "Account": (
+        ("PersonHasOptedOutOfEmail", (Channel.EMAIL,), OptOutMethod.UNSUBSCRIBE),
+        (
+            "PersonDoNotCall",
+            (Channel.PHONE_LIVE, Channel.PHONE_AUTOMATED),
+            OptOutMethod.DO_NOT_CALL_REQUEST,
+        ),
+    ),
+}
+_OPT_OUT_FLAGS["Lead"] = _OPT_OUT_FLAGS["Contact"]
+
+
+def consent_channel(fields: dict[str, object]) -> Channel | None:
+    """Lawful_Channel__c, else the ContactPointType (Phone alone cannot tell SMS from calls)."""
+    channel = picklist(fields, "Lawful_Channel__c", Channel)
+    if channel is not None:
+        return channel
+    kind = text(fields, "ContactPointType")
+    if kind is None:
+        return None
+    if kind == "Phone":
+        raise InvalidInputError("Lawful_Channel__c", "required when ContactPointType is Phone")
+    if kind not in _TYPE_CHANNEL:
+        raise InvalidInputError("ContactPointType", f"unknown value {kind[:60]!r}")
+    return _TYPE_CHANNEL[kind]
+
+
+def consent_recorded(change: RecordChange) -> ConsentRecorded | None:
+    """The ContactPointTypeConsent image as a CONSENT_RECORDED (None: *Pending, no purpose)."""
+    fields = change.after
+    raw_status = text(fields, "PrivacyConsentStatus")
+    if raw_status is None or raw_status in _PENDING:
+        return None
+    status = picklist(fields, "PrivacyConsentStatus", ConsentStatus, _STATUS)
+    purpose_id = text(fields, "DataUsePurposeId")
+    if status is None or purpose_id is None:
+        return None
+    occurred_at = instant(fields, "CaptureDate") or change.version()
+    return ConsentRecorded(
+        event_id=change.event_id("CONSENT_RECORDED"),
+        occurred_at=occurred_at,
+        source=change.source(),
+        purpose_id=purpose_id,
+        channel=consent_channel(fields),
+        status=status,
+        capture_source=text(fields, "CaptureSource"),
+        capture_method=picklist(fields, "Lawful_Capture_Method__c", CaptureMethod),
+        notice_version=text(fields, "Lawful_Notice_Version__c"),
+        actor=picklist(fields, "Lawful_Actor__c", Actor) or Actor.SELF,
+        agent_id=text(fields, "Lawful_Agent_Id__c"),
+        parental_verification_ref=text(fields, "Lawful_Parental_Verification_Ref__c"),
+        effective_from=instant(fields, "EffectiveFrom"),
+        effective_to=instant(fields, "EffectiveTo"),
+        double_opt_in_at=instant(fields, "DoubleConsentCaptureDate"),
+        explicit=flag(fields, "Lawful_Explicit__c"),
+        off_hours_calls=flag(fields, "Lawful_Off_Hours_Calls__c"),
+        evidence_ref=text(fields, "Lawful_Evidence_Ref__c"),
+    )
+
+
+def _consent(change: RecordChange) -> list[PersonMessage]:
+    if change.deleted:
+        return []
+    messages: list[PersonMessage] = []
+    recorded = consent_recorded(change) if change.changed(CONSENT_FIELDS) else None
+    if recorded is not None:
+        messages.append(change.message(recorded))
+        confirmed = change.appeared("DoubleConsentCaptureDate")
+        if confirmed is not None and change.before is not None and recorded.channel is not None:
+            doi = DoubleOptInConfirmed(
+                event_id=change.event_id("DOUBLE_OPT_IN_CONFIRMED", confirmed),
+                occurred_at=confirmed,
+                source=change.source(),
+                purpose_id=recorded.purpose_id,
+                channel=recorded.channel,
+            )
+            messages.append(change.message(doi))
+    reconfirmed = change.appeared("Lawful_Reconfirmed_At__c")
+    purpose_id = text(change.after, "DataUsePurposeId")
+    if reconfirmed is not None and purpose_id is not None:
+        event = ConsentReconfirmed(
+            event_id=change.event_id("CONSENT_RECONFIRMED", reconfirmed),
+            occurred_at=reconfirmed,
+            source=change.source(),
+            purpose_id=purpose_id,
+            channel=consent_channel(change.after),
+        )
+        messages.append(change.message(event))
+    return messages
+
+
+def _facts(change: RecordChange) -> list[PersonMessage]:
+    names = FACT_FIELDS.get(change.entity, ())
+    if change.before is not None and not change.deleted and not change.changed(names):
+        return []
+    return [change.fact(names)]
+
+
+def _people(change: RecordChange) -> list[PersonMessage]:
+    """Contact / Lead / person-account opt-out flags -> CHANNEL_OPT_OUT."""
+    messages = _facts(change) if change.entity in FACT_FIELDS else []
+    if change.deleted:
+        return messages
+    for name, channels, method in _OPT_OUT_FLAGS[change.entity]:
+        if not change.became_true(name):
+            continue
+        for channel in channels:
+            event = ChannelOptedOut(
+                event_id=change.event_id(f"{channel.value}_OPT_OUT"),
+                occurred_at=change.version(),
+                source=change.source(),
+                channel=channel,
+                method=method,
+            )
+            messages.append(change.message(event))
+    return messages
+
+
+def _individual(change: RecordChange) -> list[PersonMessage]:
+    messages = _facts(change)
+    if not change.deleted and change.became_true("ShouldForget"):
+        at = change.version()
+        event = ErasureRequested(
+            event_id=change.event_id("SHOULD_FORGET", at),
+            occurred_at=at,
+            source=change.source(),
+            request_id=f"ShouldForget:{change.record_id}:{at.isoformat()}",
+        )
+        messages.append(change.message(event))
+    return messages
+
+
+MAPPERS: dict[str, Mapper] = {
+    "ContactPointTypeConsent": _consent,
+    "Individual": _individual,
+    "Contact": _people,
+    "Lead": _people,
+    "Account": _people,
+    "ContactPointEmail": _facts,
+    "ContactPointPhone": _facts,
+    "ContactPointAddress": _facts,
+    "Opportunity": _facts,
+    "OpportunityContactRole": _facts,
+    **LAWFUL_MAPPERS,
+}
+
+
+def person_messages(change: RecordChange) -> list[PersonMessage]:
+    """The messages one record change means for one person (an unknown object: none)."""
+    mapper = MAPPERS.get(change.entity)
+    return mapper(change) if mapper is not None else []
+
+
+def removal_message(change: RecordChange) -> PersonMessage:
+    """Tell a person a record no longer belongs to them (re-parenting, merge)."""
+    return change.fact(FACT_FIELDS.get(change.entity, ()), deleted=True)
