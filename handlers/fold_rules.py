@@ -103,10 +103,23 @@ def consent_recorded(state: PersonState, e: ConsentRecorded, policy: Policy) -> 
         },
         "evidence": _evidence(e),
     }
+    # R3: the first record carrying a notice version is the purpose's notice on every channel.
+    channel = None if e.notice_version and not _notice_known(state, e) else e.channel
     return Step(
         {"consents": {**state.consents, key: tuple(history)}},
         [(audit_type, audit)],
-        cells=_cells(policy, e.purpose_id, e.channel),
+        cells=_cells(policy, e.purpose_id, channel),
+    )
+
+
+def _notice_known(state: PersonState, e: ConsentRecorded) -> bool:
+    """A consent record of the same purpose already carried a notice version by then."""
+    prefix = f"{e.purpose_id}|"
+    return any(
+        record.notice_version and record.occurred_at <= e.occurred_at
+        for key, history in state.consents.items()
+        if key.startswith(prefix)
+        for record in history
     )
 
 
