@@ -1,0 +1,244 @@
+"""The person aggregate: snapshots, per-cell changes, redelivery, alerts once, wake-ups."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from handlers.aggregate import AggregateOutput, step_person
+from handlers.evaluate import evaluate_matrix
+from schemas.aggregate import AggregateState, dump_state, load_state
+from schemas.codes import AlertType, Reason
+from schemas.enums import Channel
+from schemas.messages import PersonMessage
+from schemas.policy import Policy
+from tests.unit.builders import PET, policy
+from tests.unit.test_pipeline_support import (
+    PERSON,
+    T0,
+    Replica,
+    cdc,
+    consent_fields,
+    days,
+    individual_fields,
+    iso,
+)
+
+pytestmark = pytest.mark.unit
+
+CONSENT = "0ZY000000000001AAA"
+
+
+class Person:
+    """The persons table for one person."""
+
+    def __init__(self, pol: Policy) -> None:
+        self.policy = pol
+        self.state: AggregateState | None = None
+
+    def step(self, message: PersonMessage, now: datetime) -> AggregateOutput:
+        self.state, output = step_person(self.state, message, now=now, policy=self.policy)
+        return output
+
+    def feed(self, messages: tuple[PersonMessage, ...], now: datetime) -> list[AggregateOutput]:
+        return [self.step(m, now) for m in messages]
+
+
+def _person_with_individual(pol: Policy, replica: Replica, now: datetime) -> Person:
+    person = Person(pol)
+    update = replica.apply(cdc("Individual", "CREATE", PERSON, individual_fields(), at=T0))
+    (output,) = person.feed(update.messages, now)
+    assert output.snapshot is not None
+    return person
+
+
+def test_first_fact_publishes_a_full_snapshot() -> None:
+    pol = policy()
+    person = _person_with_individual(pol, Replica(), T0)
+    assert person.state is not None
+    expected = evaluate_matrix(person.state.person, pol, T0)
+    assert len(person.state.cells) == len(expected)
+    assert all(not cell.permitted for cell in person.state.cells.values() if cell.purpose_id == PET)
+
+
+def test_a_consent_changes_only_its_cells() -> None:
+    pol = policy()
+    replica = Replica()
+    now = T0 + days(1)
+    person = _person_with_individual(pol, replica, now)
+    before = dict(person.state.cells) if person.state else {}
+    update = replica.apply(
+        cdc("ContactPointTypeConsent", "CREATE", CONSENT, consent_fields(PET), at=T0 + days(1))
+    )
+    (output,) = person.feed(update.messages, now)
+    assert output.snapshot is not None
+    changed = {(c.purpose_id, c.channel) for c in output.changes}
+    assert (PET, Channel.EMAIL) in changed
+    assert all(
+        change.before == before[f"{change.purpose_id}|{change.channel}"]
+        for change in output.changes
+    )
+    after = person.state.cells if person.state else {}
+    unchanged = {k for k in after if k not in {f"{p}|{c}" for p, c in changed}}
+    assert unchanged, "other cells stay as they were"
+    assert all(after[k] == before[k] for k in unchanged)
+    email = after[f"{PET}|EMAIL"]
+    assert email.permitted
+    assert email.reason is Reason.CONSENT_ACTIVE
+    (change,) = [c for c in output.changes if c.channel is Channel.EMAIL and c.purpose_id == PET]
+    assert change.trigger.record_id == CONSENT
+    assert change.trigger.kind == "CONSENT_RECORDED"
+    # what the aggregate published equals a from-scratch evaluation
+    assert person.state is not None
+    fresh = {
+        f"{d.purpose_id}|{d.channel}": d for d in evaluate_matrix(person.state.person, pol, now)
+    }
+    assert {k: (c.permitted, c.reason) for k, c in after.items()} == {
+        k: (d.permitted, d.reason) for k, d in fresh.items()
+    }
+
+
+def test_a_redelivered_message_changes_nothing() -> None:
+    pol = policy()
+    replica = Replica()
+    now = T0 + days(1)
+    person = _person_with_individual(pol, replica, now)
+    update = replica.apply(cdc("ContactPointTypeConsent", "CREATE", CONSENT, consent_fields(PET)))
+    person.feed(update.messages, now)
+    state = person.state
+    for message in update.messages:
+        output = person.step(message, now + days(1))
+        assert output.snapshot is None
+        assert output.changes == ()
+        assert output.audit == ()
+    assert person.state is state
+    fact = replica.apply(
+        cdc("Individual", "UPDATE", PERSON, {"Lawful_Brand__c": "acme"}, at=T0 + days(2))
+    )
+    person.feed(fact.messages, now)
+    state = person.state
+    (again,) = person.feed(fact.messages, now)
+    assert again.audit == ()
+    assert person.state is state
+
+
+def test_an_unchanged_fact_emits_nothing_but_a_changed_person_recomputes() -> None:
+    pol = policy()
+    replica = Replica()
+    person = _person_with_individual(pol, replica, T0)
+    irrelevant = replica.apply(
+        cdc("Individual", "UPDATE", PERSON, {"Occupation": "x"}, at=T0 + days(1))
+    )
+    assert irrelevant.messages == ()
+    moved = replica.apply(
+        cdc("Individual", "UPDATE", PERSON, {"Lawful_Jurisdiction__c": "FR"}, at=T0 + days(1))
+    )
+    (output,) = person.feed(moved.messages, T0 + days(1))
+    assert [a.event_type.value for a in output.audit] == ["PERSON_UPDATED"]
+    assert person.state is not None
+    assert person.state.person.person is not None
+    assert person.state.person.person.jurisdiction == "FR"
+
+
+def _consenting_person(pol: Policy, now: datetime) -> Person:
+    replica = Replica()
+    person = _person_with_individual(pol, replica, now)
+    update = replica.apply(
+        cdc("ContactPointTypeConsent", "CREATE", CONSENT, consent_fields(PET), at=now)
+    )
+    person.feed(update.messages, now)
+    return person
+
+
+def test_next_wakeup_is_the_earliest_alert_lead_before_expiry() -> None:
+    pol = policy()
+    person = _consenting_person(pol, T0)
+    assert person.state is not None
+    email = person.state.cells[f"{PET}|EMAIL"]
+    assert email.valid_until is not None  # 24-month decay horizon
+    assert person.state.next_wakeup == email.valid_until - days(30)
+
+
+def test_alerts_go_out_once_even_across_a_dump_and_load() -> None:
+    pol = policy()
+    person = _consenting_person(pol, T0)
+    assert person.state is not None
+    horizon = person.state.cells[f"{PET}|EMAIL"].valid_until
+    assert horizon is not None
+    wake = person.state.next_wakeup
+    assert wake is not None
+    tick = PersonMessage(individual_id=PERSON, kind="TICK", tick_at=wake)
+    first = person.step(tick, wake)
+    kinds = [(a.type, a.data.lead_days, a.data.channel) for a in first.alerts]
+    assert (AlertType.CONSENT_EXPIRING, 30, Channel.EMAIL) in kinds
+    restored = load_state(dump_state(person.state))
+    assert restored == person.state
+    later = PersonMessage(individual_id=PERSON, kind="TICK", tick_at=wake + days(1))
+    _, again = step_person(restored, tick, now=wake, policy=pol)  # the same tick redelivered
+    assert again.alerts == ()
+    _, after_restart = step_person(restored, later, now=wake + days(1), policy=pol)
+    assert all(a.event_id not in {b.event_id for b in first.alerts} for a in after_restart.alerts)
+    # the expiry itself comes at the horizon, once
+    state = restored
+    expired = []
+    for at in (horizon - days(7), horizon - days(1), horizon, horizon + days(1)):
+        state, out = step_person(
+            state, PersonMessage(individual_id=PERSON, kind="TICK", tick_at=at), now=at, policy=pol
+        )
+        expired += [a for a in out.alerts if a.type is AlertType.CONSENT_EXPIRED]
+    assert len(expired) == 1
+    assert not state.cells[f"{PET}|EMAIL"].permitted
+
+
+def test_round_trip_keeps_decisions_identical() -> None:
+    pol = policy()
+    person = _consenting_person(pol, T0)
+    assert person.state is not None
+    restored = load_state(dump_state(person.state))
+    at = T0 + days(100)
+    assert evaluate_matrix(restored.person, pol, at) == evaluate_matrix(
+        person.state.person, pol, at
+    )
+
+
+def test_withdrawal_is_a_change_with_before_and_after() -> None:
+    pol = policy()
+    replica = Replica()
+    person = _person_with_individual(pol, replica, T0)
+    person.feed(
+        replica.apply(
+            cdc("ContactPointTypeConsent", "CREATE", CONSENT, consent_fields(PET))
+        ).messages,
+        T0,
+    )
+    later = T0 + days(3)
+    update = replica.apply(
+        cdc(
+            "ContactPointTypeConsent",
+            "UPDATE",
+            CONSENT,
+            {"PrivacyConsentStatus": "OptOut", "CaptureDate": iso(later)},
+            at=later,
+        )
+    )
+    (output,) = person.feed(update.messages, later)
+    (change,) = [c for c in output.changes if c.purpose_id == PET and c.channel is Channel.EMAIL]
+    assert change.before is not None
+    assert change.before.permitted
+    assert not change.after.permitted
+    assert change.after.reason is Reason.CONSENT_WITHDRAWN
+
+
+def test_events_before_the_person_are_kept_and_evaluated_later() -> None:
+    pol = policy()
+    replica = Replica()
+    person = Person(pol)
+    consent = replica.apply(cdc("ContactPointTypeConsent", "CREATE", CONSENT, consent_fields(PET)))
+    (early,) = person.feed(consent.messages, T0)
+    assert early.snapshot is None
+    individual = replica.apply(cdc("Individual", "CREATE", PERSON, individual_fields()))
+    (output,) = person.feed(individual.messages, T0)
+    assert output.snapshot is not None
+    assert person.state is not None
+    assert person.state.cells[f"{PET}|EMAIL"].permitted
