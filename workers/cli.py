@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workers.commands.schemas",
     "workers.commands.emulator",
     "workers.commands.bridge",
+    "workers.commands.backfill",
 )
 
 

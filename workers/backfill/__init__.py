@@ -1,0 +1,1 @@
+"""`lawful backfill`: read an existing org through REST and feed it to the pipeline as snapshots."""

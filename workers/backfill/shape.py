@@ -1,0 +1,105 @@
+"""A REST record -> the CometD CDC shape of a CREATE, so the pipeline applies both alike.
+
+REST and CDC differ (salesforce.md §3.4-3.5): REST has `attributes`, `Id`, system fields CDC never
+sends, flat name/address components and lower-case address objects; CDC nests components under
+`Name` / `<prefix>Address` with capitalised keys and omits null fields on CREATE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from schemas.messages import SalesforceEvent
+
+NAME_COMPONENTS = ("Salutation", "FirstName", "MiddleName", "LastName", "Suffix", "InformalName")
+ADDRESS_COMPONENTS = (
+    "Street",
+    "City",
+    "State",
+    "PostalCode",
+    "Country",
+    "StateCode",
+    "CountryCode",
+    "Latitude",
+    "Longitude",
+    "GeocodeAccuracy",
+)
+PERSON_NAME_ENTITIES = frozenset({"Contact", "Lead", "Individual", "User"})
+ADDRESS_PREFIXES: dict[str, tuple[str, ...]] = {
+    "Contact": ("Mailing", "Other"),
+    "Account": ("Billing", "Shipping", "PersonMailing", "PersonOther"),
+    "Lead": ("",),
+    "User": ("",),
+    "ContactPointAddress": ("",),
+}
+NEVER_SENT = frozenset({"attributes", "Id", "IsDeleted", "SystemModstamp", "LastViewedDate"})
+
+
+def _component_map(entity: str, record: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    mapping: dict[str, tuple[str, str]] = {}
+    person_account = entity == "Account" and (
+        bool(record.get("IsPersonAccount")) or record.get("LastName") is not None
+    )
+    if entity in PERSON_NAME_ENTITIES or person_account:
+        mapping.update({part: ("Name", part) for part in NAME_COMPONENTS})
+    for prefix in ADDRESS_PREFIXES.get(entity, ()):
+        compound = f"{prefix}Address"
+        mapping.update({f"{prefix}{part}": (compound, part) for part in ADDRESS_COMPONENTS})
+    return mapping
+
+
+def cdc_body(entity: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """Non-null fields of `record` with compound components nested as CDC sends them."""
+    mapping = _component_map(entity, record)
+    compounds = {compound for compound, _ in mapping.values()}
+    body: dict[str, Any] = {}
+    for name, value in record.items():
+        if value is None or name in NEVER_SENT or name in compounds:
+            continue  # REST renders compounds itself (a string Name, lower-case addresses)
+        target = mapping.get(name)
+        if target is None:
+            body[name] = value
+        else:
+            body.setdefault(target[0], {})[target[1]] = value
+    return body
+
+
+def commit_ms(record: Mapping[str, Any]) -> int | None:
+    """`LastModifiedDate` (REST: `2026-11-29T10:00:00.000+0000`) as epoch milliseconds."""
+    raw = record.get("LastModifiedDate") or record.get("CreatedDate")
+    if not isinstance(raw, str):
+        return None
+    text = raw.replace("Z", "+00:00")
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+        text = f"{text[:-2]}:{text[-2:]}"  # +0000 -> +00:00
+    return int(datetime.fromisoformat(text).timestamp() * 1000)
+
+
+def snapshot_event(
+    entity: str, record: Mapping[str, Any], *, received_at: datetime
+) -> SalesforceEvent:
+    """`SalesforceEvent(origin="backfill", change_type="SNAPSHOT")` for one record."""
+    record_id = str(record["Id"])
+    committed = commit_ms(record)
+    header = {
+        "entityName": entity,
+        "changeType": "CREATE",
+        "changeOrigin": "",
+        "recordIds": [record_id],
+        "commitTimestamp": committed,
+        "changedFields": [],
+        "sequenceNumber": 1,
+        # The same snapshot again is a duplicate; a newer one (re-run later) is not.
+        "transactionKey": f"backfill-{record_id}-{committed}",
+    }
+    return SalesforceEvent(
+        channel="backfill",
+        record_id=record_id,
+        entity=entity,
+        change_type="SNAPSHOT",
+        payload={"ChangeEventHeader": header, **cdc_body(entity, record)},
+        received_at=received_at,
+        origin="backfill",
+    )
