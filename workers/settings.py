@@ -160,13 +160,16 @@ class ApiSettings(BaseModel):
     api_keys_file: Path | None = Field(
         None, description="Secret file of API keys, one `name role key` per line (small setups)"
     )
-    oidc_issuer: str | None = Field(None, description="OIDC issuer whose bearer tokens are accepted")
+    oidc_issuer: str | None = Field(
+        None, description="OIDC issuer whose bearer tokens are accepted"
+    )
     oidc_audience: str | None = Field(None, description="Audience the tokens must carry")
     oidc_jwks_url: str | None = Field(None, description="JWKS URL of the issuer (RS256 keys)")
     oidc_roles_claim: str = Field("roles", description="Claim listing the caller's roles")
     jwks_cache_seconds: float = Field(300.0, gt=0, description="How long fetched JWKS are reused")
     lookup_key: SecretStr | None = Field(
-        None, description="Key of the BLAKE2b hashes used by POST /v1/lookup (tombstone key if unset)"
+        None,
+        description="Key of the BLAKE2b hashes used by POST /v1/lookup (tombstone key if unset)",
     )
     alerts_kept: int = Field(1000, ge=1, description="Alerts kept for GET /v1/alerts")
     access_log_kept: int = Field(100_000, ge=1, description="Access-log entries kept in Redis")
