@@ -15,6 +15,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workers.commands.demo",
     "workers.commands.schemas",
     "workers.commands.emulator",
+    "workers.commands.api",
+    "workers.commands.search",
+    "workers.commands.explain",
     "workers.commands.bridge",
     "workers.commands.backfill",
 )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from schemas.codes import Reason
 from schemas.enums import Basis, Channel
@@ -42,15 +42,23 @@ class SearchQuery(BaseModel):
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
     cursor: Cursor | None = None
 
-    @model_validator(mode="after")
-    def _window_in_order(self) -> Self:
-        start, end = self.window_start, self.window_end
-        for name, value in (("expires_from", start), ("expires_to", end)):
-            if value is not None and not EARLIEST <= value <= LATEST:
-                raise ValueError(f"{name} must lie between 1970 and 2200")
+    @field_validator("expires_from", "expires_to")
+    @classmethod
+    def _plausible(cls, value: AwareDatetime | date | None) -> AwareDatetime | date | None:
+        instant = _instant(value)
+        if instant is not None and not EARLIEST <= instant <= LATEST:
+            raise ValueError("must lie between 1970 and 2200")
+        return value
+
+    @field_validator("expires_to")
+    @classmethod
+    def _after_start(
+        cls, value: AwareDatetime | date | None, info: ValidationInfo
+    ) -> AwareDatetime | date | None:
+        start, end = _instant(info.data.get("expires_from")), _instant(value)
         if start is not None and end is not None and start >= end:
-            raise ValueError("expires_from must be before expires_to")
-        return self
+            raise ValueError("must be after expires_from")
+        return value
 
     @property
     def window_start(self) -> datetime | None:

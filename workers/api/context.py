@@ -1,0 +1,38 @@
+"""What every handler needs, stored on the aiohttp application."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis.asyncio
+from aiohttp import web
+
+from workers.api.auth import Authenticator, Principal
+from workers.projection.keys import Keys
+from workers.settings import Settings
+
+
+@dataclass
+class ApiContext:
+    settings: Settings
+    client: redis.asyncio.Redis
+    keys: Keys
+    authenticator: Authenticator
+    projection_ready: Callable[[], bool]
+
+    @property
+    def prefix(self) -> str:
+        return self.settings.redis.key_prefix
+
+
+CONTEXT = web.AppKey("context", ApiContext)
+PRINCIPAL = web.RequestKey("principal", Principal)
+
+
+def context(request: web.Request) -> ApiContext:
+    return request.app[CONTEXT]
+
+
+def principal(request: web.Request) -> Principal:
+    return request[PRINCIPAL]

@@ -1,0 +1,138 @@
+"""Request and response bodies of the API (also the source of the OpenAPI components)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from schemas.codes import Reason
+from schemas.enums import Basis, Channel
+from schemas.messages import AlertMessage, PermissionCell, PermissionsSnapshot, PurposeInfo
+from workers.api.reasons import in_words
+
+IndividualId = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")]
+
+
+class ReasonView(BaseModel):
+    code: Reason
+    text: str
+
+
+class CellView(BaseModel):
+    """One cell of the permission matrix and why it is what it is."""
+
+    purpose_id: str
+    category: str | None
+    channel: Channel | None
+    permitted: bool
+    reason: ReasonView
+    rule: str
+    row: str | None
+    basis: Basis | None
+    valid_until: AwareDatetime | None
+    secondary_reasons: list[ReasonView]
+    trace: list[dict[str, object]] | None = Field(
+        None, description="The engine's rule-by-rule trace, when the worker stores the state"
+    )
+
+    @classmethod
+    def of(cls, cell: PermissionCell, info: PurposeInfo | None) -> CellView:
+        return cls(
+            purpose_id=cell.purpose_id,
+            category=info.category if info else None,
+            channel=cell.channel,
+            permitted=cell.permitted,
+            reason=ReasonView(code=cell.reason, text=in_words(cell.reason)),
+            rule=cell.rule,
+            row=cell.row,
+            basis=cell.effective_basis,
+            valid_until=cell.valid_until,
+            secondary_reasons=[
+                ReasonView(code=r, text=in_words(r)) for r in cell.secondary_reasons
+            ],
+        )
+
+
+class PersonView(BaseModel):
+    individual_id: str
+    org_id: str | None
+    brand: str | None
+    jurisdiction: str | None
+    evaluated_at: AwareDatetime
+    erased: bool
+    next_horizon: AwareDatetime | None
+    cells: list[CellView]
+
+    @classmethod
+    def of(cls, snapshot: PermissionsSnapshot, cells: list[PermissionCell]) -> PersonView:
+        purposes = {p.purpose_id: p for p in snapshot.purposes}
+        return cls(
+            individual_id=snapshot.individual_id,
+            org_id=snapshot.org_id,
+            brand=snapshot.brand,
+            jurisdiction=snapshot.jurisdiction,
+            evaluated_at=snapshot.evaluated_at,
+            erased=snapshot.erased,
+            next_horizon=snapshot.next_horizon,
+            cells=[CellView.of(c, purposes.get(c.purpose_id)) for c in cells],
+        )
+
+
+class SearchResult(BaseModel):
+    total: int = Field(description="Persons matching all filters")
+    offset: int
+    limit: int
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+    items: list[PersonView] = Field(description="Each person with the cells that matched")
+
+
+class AlertsResult(BaseModel):
+    items: list[AlertMessage]
+
+
+class LookupRequest(BaseModel):
+    """Find persons by a contact value, given in the body only (hashed with a secret key)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str | None = Field(None, min_length=3, max_length=320)
+    phone: str | None = Field(None, min_length=3, max_length=40)
+    jurisdiction: str = Field("", max_length=8, pattern=r"^[A-Za-z-]*$")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> LookupRequest:
+        if (self.email is None) == (self.phone is None):
+            raise ValueError("give exactly one of email or phone")
+        return self
+
+
+class LookupResult(BaseModel):
+    individual_ids: list[str]
+
+
+class OperationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    entities: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,80}$")]] = Field(
+        default_factory=list, max_length=50, description="Entities to backfill (empty: all)"
+    )
+
+
+class Operation(BaseModel):
+    id: str
+    kind: str
+    status: str
+    requested_by: str
+    requested_at: str
+    scope: str
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    message: str
+    parameter: str | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,118 @@
+"""What the API keeps beside the projection: the access log, operations and lookup hashes.
+
+These keys live under `<prefix>api:` and `<prefix>lookup:`, outside the projection, so a
+projection rebuild never erases the record of who read what.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import redis.asyncio
+import structlog
+
+from handlers.identifiers import keyed_hash, normalise
+from schemas.enums import ContactPointKind
+from workers.api.auth import Principal
+
+access_log = structlog.get_logger("lawful.access")
+
+
+def access_log_key(prefix: str) -> str:
+    return f"{prefix}api:access-log"
+
+
+def operation_key(prefix: str, operation_id: str) -> str:
+    return f"{prefix}api:operation:{operation_id}"
+
+
+def lookup_key(prefix: str, digest: str) -> str:
+    return f"{prefix}lookup:{digest}"
+
+
+async def record_read(
+    client: redis.asyncio.Redis,
+    prefix: str,
+    principal: Principal,
+    action: str,
+    individual_ids: list[str],
+    *,
+    kept: int,
+) -> None:
+    """One access-log entry per person read: who, when, which Individual id, how."""
+    at = datetime.now(UTC).isoformat()
+    async with client.pipeline(transaction=False) as pipe:
+        for individual_id in individual_ids:
+            entry = {
+                "who": principal.subject,
+                "method": principal.method,
+                "at": at,
+                "individual_id": individual_id,
+                "action": action,
+            }
+            pipe.xadd(access_log_key(prefix), entry, maxlen=kept, approximate=True)  # type: ignore[arg-type]
+        await pipe.execute()
+    for individual_id in individual_ids:
+        access_log.info(
+            "person read",
+            who=principal.subject,
+            auth=principal.method,
+            individual_id=individual_id,
+            action=action,
+        )
+
+
+async def create_operation(
+    client: redis.asyncio.Redis, prefix: str, principal: Principal, kind: str, scope: list[str]
+) -> dict[str, str]:
+    """Record a requested operation (status `queued`) for the process that executes it."""
+    operation = {
+        "id": uuid.uuid4().hex,
+        "kind": kind,
+        "status": "queued",
+        "requested_by": principal.subject,
+        "requested_at": datetime.now(UTC).isoformat(),
+        "scope": ",".join(scope),
+    }
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.hset(operation_key(prefix, operation["id"]), mapping=operation)  # type: ignore[arg-type]
+        pipe.rpush(f"{prefix}api:operations:{kind}", operation["id"])
+        await pipe.execute()
+    return operation
+
+
+def contact_digest(key: bytes, kind: ContactPointKind, value: str, jurisdiction: str) -> str:
+    """The keyed hash under which a contact value is looked up (never stored in clear)."""
+    return keyed_hash(key, kind, normalise(kind, value, jurisdiction))
+
+
+async def index_contact(
+    client: redis.asyncio.Redis,
+    prefix: str,
+    *,
+    key: bytes,
+    kind: ContactPointKind,
+    value: str,
+    jurisdiction: str,
+    individual_id: str,
+) -> None:
+    """For the process that sees contact points: make `value` findable by `POST /v1/lookup`."""
+    await client.sadd(
+        lookup_key(prefix, contact_digest(key, kind, value, jurisdiction)), individual_id
+    )
+
+
+async def find_contact(
+    client: redis.asyncio.Redis,
+    prefix: str,
+    *,
+    key: bytes,
+    kind: ContactPointKind,
+    value: str,
+    jurisdiction: str,
+) -> list[str]:
+    members = await client.smembers(
+        lookup_key(prefix, contact_digest(key, kind, value, jurisdiction))
+    )
+    return sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members)

@@ -1,0 +1,130 @@
+// lawful privacy-details page: vanilla JS, no build step. Text goes into the DOM with
+// textContent only (never innerHTML); the token stays in this tab's sessionStorage.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const TOKEN = "lawful.token";
+let lastQuery = null;
+let nextCursor = null;
+
+function token() { return sessionStorage.getItem(TOKEN); }
+
+async function api(path) {
+  const answer = await fetch(path, { headers: { Authorization: "Bearer " + token() } });
+  const body = await answer.json().catch(() => ({}));
+  if (answer.status === 401) { signOut("Please sign in again."); }
+  if (!answer.ok) { throw new Error((body.error && body.error.message) || answer.statusText); }
+  return body;
+}
+
+function cellText(tag, text, className) {
+  const el = document.createElement(tag);
+  el.textContent = text == null ? "–" : String(text);
+  if (className) { el.className = className; }
+  return el;
+}
+
+function show(section) {
+  for (const id of ["sign-in", "search", "person"]) { $(id).hidden = id !== section; }
+  $("sign-out").hidden = section === "sign-in";
+}
+
+function setStatus(text, isError) {
+  $("status").textContent = text;
+  $("status").className = isError ? "error" : "";
+}
+
+function signOut(message) {
+  sessionStorage.removeItem(TOKEN);
+  show("sign-in");
+  $("who").textContent = message || "";
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  sessionStorage.setItem(TOKEN, $("token").value.trim());
+  $("token").value = "";
+  try {
+    await api("/v1/alerts?limit=1");
+    $("who").textContent = "signed in";
+    show("search");
+  } catch (error) {
+    signOut("Sign-in failed: " + error.message);
+  }
+}
+
+async function search(event, cursor) {
+  if (event) { event.preventDefault(); }
+  const params = new URLSearchParams();
+  if (!cursor) {
+    for (const [name, value] of new FormData($("search-form"))) {
+      if (value.trim()) { params.set(name, value.trim()); }
+    }
+    lastQuery = params.toString();
+  } else {
+    params.set("cursor", cursor);
+    for (const [k, v] of new URLSearchParams(lastQuery)) { params.set(k, v); }
+  }
+  setStatus("Searching…");
+  try {
+    const page = await api("/v1/search?" + params.toString());
+    renderResults(page, Boolean(cursor));
+  } catch (error) {
+    setStatus("Search failed: " + error.message, true);
+  }
+}
+
+function renderResults(page, append) {
+  const body = $("results").querySelector("tbody");
+  if (!append) { body.replaceChildren(); }
+  for (const person of page.items) {
+    const row = document.createElement("tr");
+    const idCell = document.createElement("td");
+    const link = cellText("a", person.individual_id, "person-link");
+    link.addEventListener("click", () => openPerson(person.individual_id));
+    idCell.append(link);
+    const cells = person.cells.map((c) => `${c.purpose_id}/${c.channel || "–"}: ${c.reason.code}`);
+    row.append(idCell, cellText("td", person.brand), cellText("td", person.jurisdiction),
+      cellText("td", cells.join("; ")));
+    body.append(row);
+  }
+  $("results").hidden = false;
+  nextCursor = page.next_cursor;
+  $("more").hidden = !nextCursor;
+  setStatus(`${page.total} person(s) found`);
+}
+
+async function openPerson(id) {
+  try {
+    const person = await api("/v1/persons/" + encodeURIComponent(id));
+    $("person-id").textContent = person.individual_id;
+    $("person-meta").textContent = `brand ${person.brand || "–"} · jurisdiction ` +
+      `${person.jurisdiction || "–"} · evaluated ${person.evaluated_at}` + (person.erased ? " · ERASED" : "");
+    const body = $("cells").querySelector("tbody");
+    body.replaceChildren();
+    for (const cell of person.cells) {
+      const why = document.createElement("td");
+      why.append(cellText("span", cell.reason.text, "why"), cellText("span", cell.reason.code, "code"));
+      for (const extra of cell.secondary_reasons) { why.append(cellText("span", "also: " + extra.text, "code")); }
+      const row = document.createElement("tr");
+      row.className = "cell";
+      row.append(cellText("td", cell.purpose_id), cellText("td", cell.channel),
+        cellText("td", cell.permitted ? "yes" : "no", cell.permitted ? "yes" : "no"), why,
+        cellText("td", cell.rule), cellText("td", cell.row), cellText("td", cell.basis),
+        cellText("td", cell.valid_until));
+      body.append(row);
+    }
+    show("person");
+  } catch (error) {
+    setStatus("Could not open the person: " + error.message, true);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("sign-in-form").addEventListener("submit", signIn);
+  $("search-form").addEventListener("submit", (e) => search(e, null));
+  $("more").addEventListener("click", () => search(null, nextCursor));
+  $("back").addEventListener("click", () => show("search"));
+  $("sign-out").addEventListener("click", () => signOut("Signed out."));
+  show(token() ? "search" : "sign-in");
+});
