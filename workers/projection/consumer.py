@@ -64,6 +64,7 @@ class Projector:
         self.alerts_kept = alerts_kept
         self.batch_size = batch_size
         self.caught_up = asyncio.Event()
+        self.rebuilds = 0
         self.topics = {
             lawful_topic(kafka, PERMISSIONS): PERMISSIONS,
             lawful_topic(kafka, ALERTS): ALERTS,
@@ -110,6 +111,7 @@ class Projector:
             await clear_projection(self.client, self.keys)
             await self.client.set(self.keys.marker, datetime.now(UTC).isoformat())
             metrics.REBUILDS.inc()
+            self.rebuilds += 1
             self.caught_up.clear()
             metrics.CAUGHT_UP.set(0)
         stored = await self.client.hgetall(self.keys.offsets)
