@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workers.commands.api",
     "workers.commands.search",
     "workers.commands.explain",
+    "workers.commands.worker",
     "workers.commands.bridge",
     "workers.commands.backfill",
 )

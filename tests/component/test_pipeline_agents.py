@@ -1,0 +1,273 @@
+"""The agents' steps with a fake engine and a fake producer: routing, keys, DLQ, retries, resync."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import pytest
+from structlog.testing import capture_logs
+
+from schemas.config import RulesConfig
+from schemas.errors import InvalidInputError, TransientError
+from schemas.messages import DeadLetter, PermissionsSnapshot, PersonMessage, SalesforceEvent
+from schemas.policy import Policy
+from workers.pipeline.consume import consume_events
+from workers.pipeline.dlq import DeadLetters, Origin
+from workers.pipeline.metrics import PipelineMetrics
+from workers.pipeline.persons import PersonsProcessor
+from workers.pipeline.ports import CatalogueRecord, PersonResult, RecordResult, ResyncOrder
+from workers.pipeline.records import RecordsProcessor
+
+pytestmark = pytest.mark.component
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+class Sent:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, str | None, bytes]] = []
+
+    async def __call__(self, topic: str, key: str | None, value: bytes) -> None:
+        self.messages.append((topic, key, value))
+
+    def on(self, topic: str) -> list[tuple[str | None, bytes]]:
+        return [(k, v) for t, k, v in self.messages if t == topic]
+
+
+def cdc(record_id: str | None, change: str = "CREATE", entity: str = "Contact") -> SalesforceEvent:
+    header = {"entityName": entity, "changeType": change, "recordIds": [record_id]}
+    return SalesforceEvent(
+        channel=f"/data/{entity}ChangeEvent",
+        replay_id=7,
+        record_id=record_id,
+        entity=entity,
+        change_type=change,
+        payload={"ChangeEventHeader": header, "LastName": "X"},
+        received_at=NOW,
+    )
+
+
+def origin(value: bytes, key: bytes | None = b"003A", offset: int = 0) -> Origin:
+    return Origin("p.lawful.sf-cdc.v1", 1, offset, key, value)
+
+
+def tick(person: str) -> PersonMessage:
+    return PersonMessage(individual_id=person, kind="TICK", tick_at=NOW)
+
+
+async def fake_apply(image: bytes | None, event: SalesforceEvent, record_id: str) -> RecordResult:
+    count = 0 if image is None else int(image.split(b":")[1])
+    resync = None
+    if event.change_type and event.change_type.startswith("GAP_"):
+        resync = ResyncOrder(event.entity or "", (record_id,), event.change_type)
+    catalogue = None
+    if event.entity == "DataUsePurpose":
+        catalogue = CatalogueRecord("DataUsePurpose", record_id, {"Name": "p"})
+    return RecordResult(
+        image=None if event.change_type == "DELETE" else f"{record_id}:{count + 1}".encode(),
+        messages=(tick(f"0PK{record_id}"),),
+        resync=resync,
+        catalogue=catalogue,
+    )
+
+
+@dataclass
+class FakeReader:
+    records: dict[str, dict[str, Any]]
+
+    async def get(
+        self, sobject: str, record_id: str, fields: Sequence[str] | None = None
+    ) -> dict[str, Any] | None:
+        return self.records.get(record_id)
+
+    async def query_all(self, soql: str, *, include_deleted: bool = False) -> list[dict[str, Any]]:
+        return [{"Id": rid, **fields} for rid, fields in self.records.items()]
+
+    async def describe(self, sobject: str) -> dict[str, Any]:
+        return {"fields": [{"name": "Id"}, {"name": "LastName"}]}
+
+
+async def test_record_message_updates_the_image_and_re_keys_person_messages() -> None:
+    sent = Sent()
+    processor = RecordsProcessor(fake_apply, sent)
+    table: dict[str, bytes] = {}
+    await processor.handle(origin(cdc("003A").model_dump_json().encode()), table)
+    await processor.handle(origin(cdc("003A", "UPDATE").model_dump_json().encode()), table)
+    assert table == {"003A": b"003A:2"}
+    persons = sent.on("lawful.person-events.v1")
+    assert [key for key, _ in persons] == ["0PK003A", "0PK003A"]
+    assert PersonMessage.model_validate_json(persons[0][1]).kind == "TICK"
+    await processor.handle(origin(cdc("003A", "DELETE").model_dump_json().encode()), table)
+    assert table == {}
+
+
+async def test_gap_event_re_reads_records_and_feeds_snapshots_back() -> None:
+    sent = Sent()
+    orders: list[ResyncOrder] = []
+    reader = FakeReader(
+        {"003A": {"LastName": "Now", "LastModifiedDate": "2026-11-29T10:00:00.000+0000"}}
+    )
+    processor = RecordsProcessor(fake_apply, sent, reader=reader, on_resync=orders.append)
+    table: dict[str, bytes] = {}
+    await processor.handle(origin(cdc("003A", "GAP_UPDATE").model_dump_json().encode()), table)
+    await processor.handle(origin(cdc("003B", "GAP_DELETE").model_dump_json().encode()), table)
+    assert [o.reason for o in orders] == ["GAP_UPDATE", "GAP_DELETE"]
+    fed_back = [SalesforceEvent.model_validate_json(v) for _, v in sent.on("lawful.sf-cdc.v1")]
+    assert [(e.record_id, e.change_type, e.origin) for e in fed_back] == [
+        ("003A", "SNAPSHOT", "resync"),
+        ("003B", "DELETE", "resync"),
+    ]
+    snapshot = fed_back[0].payload
+    assert snapshot["LastName"] == "Now"
+    assert snapshot["ChangeEventHeader"]["changeType"] == "CREATE"
+    assert snapshot["ChangeEventHeader"]["commitTimestamp"] == int(
+        datetime(2026, 11, 29, 10, tzinfo=UTC).timestamp() * 1000
+    )
+    assert [k for k, _ in sent.on("lawful.sf-cdc.v1")] == ["003A", "003B"]
+
+
+async def test_catalogue_changes_are_handed_over() -> None:
+    seen: list[CatalogueRecord] = []
+
+    async def on_catalogue(record: CatalogueRecord) -> None:
+        seen.append(record)
+
+    processor = RecordsProcessor(fake_apply, Sent(), on_catalogue=on_catalogue)
+    event = cdc("0ZWA", entity="DataUsePurpose")
+    await processor.handle(origin(event.model_dump_json().encode()), {})
+    assert seen == [CatalogueRecord("DataUsePurpose", "0ZWA", {"Name": "p"})]
+
+
+def fake_step(
+    state: bytes | None, message: PersonMessage, now: datetime, policy: Policy
+) -> PersonResult:
+    count = 0 if state is None else int(state)
+    snapshot = PermissionsSnapshot(
+        individual_id=message.individual_id, evaluated_at=now, purposes=(), cells=()
+    )
+    if message.individual_id == "bad":
+        raise InvalidInputError("purpose_id", "unknown purpose")
+    return PersonResult(state=str(count + 1).encode(), snapshot=snapshot if count == 0 else None)
+
+
+async def test_person_outputs_are_keyed_by_individual() -> None:
+    sent = Sent()
+    processor = PersonsProcessor(
+        fake_step, sent, lambda: Policy(RulesConfig(), ()), clock=lambda: NOW
+    )
+    table: dict[str, bytes] = {}
+    for _ in range(2):
+        await processor.handle(
+            Origin("t", 0, 0, b"0PK1", tick("0PK1").model_dump_json().encode()), table
+        )
+    assert table == {"0PK1": b"2"}
+    snapshots = sent.on("lawful.permissions.v1")
+    assert [k for k, _ in snapshots] == ["0PK1"]
+    assert PermissionsSnapshot.model_validate_json(snapshots[0][1]).evaluated_at == NOW
+
+
+@dataclass
+class FakeMessage:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+@dataclass
+class FakeEvent:
+    message: FakeMessage
+
+
+async def events(values: list[bytes]) -> AsyncIterator[FakeEvent]:
+    for offset, value in enumerate(values):
+        yield FakeEvent(FakeMessage("p.lawful.person-events.v1", 2, offset, b"k", value))
+
+
+def sample_value(metrics: PipelineMetrics, name: str, **labels: str) -> float:
+    value = metrics.registry.get_sample_value(name, labels)
+    return 0.0 if value is None else value
+
+
+async def test_poison_messages_go_to_the_dlq_and_processing_continues() -> None:
+    sent = Sent()
+    metrics = PipelineMetrics()
+    processor = PersonsProcessor(
+        fake_step, sent, lambda: Policy(RulesConfig(), ()), clock=lambda: NOW
+    )
+    secret_payload = b'{"individual_id": "a", "kind": "NOPE", "email": "x@example.com"}'
+    values = [
+        tick("a").model_dump_json().encode(),
+        b"{not json",
+        secret_payload,
+        tick("bad").model_dump_json().encode(),
+        tick("b").model_dump_json().encode(),
+    ]
+    table: dict[str, bytes] = {}
+    with capture_logs() as logs:
+        await consume_events(
+            events(values),
+            processor.handle,
+            table,
+            topic="lawful.person-events.v1",
+            agent="persons",
+            dead_letters=DeadLetters(sent, metrics),
+            metrics=metrics,
+            attempts=3,
+            wait_max=0.01,
+        )
+    assert table == {"a": b"1", "b": b"1"}
+    letters = [DeadLetter.model_validate_json(v) for _, v in sent.on("lawful.dlq.v1")]
+    assert [(d.offset, d.error_type) for d in letters] == [
+        (1, "ValidationError"),
+        (2, "ValidationError"),
+        (3, "InvalidInputError"),
+    ]
+    assert base64.b64decode(letters[1].payload_base64) == secret_payload
+    assert letters[0].topic == "p.lawful.person-events.v1"
+    assert letters[0].partition == 2
+    assert sample_value(metrics, "lawful_dlq_events_total", reason="undecodable") == 1
+    assert sample_value(metrics, "lawful_dlq_events_total", reason="schema") == 1
+    assert sample_value(metrics, "lawful_dlq_events_total", reason="invalid_input") == 1
+    assert sample_value(metrics, "lawful_events_in_total", topic="lawful.person-events.v1") == 5
+    dlq_logs = [entry for entry in logs if entry["event"] == "dead_letter"]
+    assert len(dlq_logs) == 3
+    assert "example.com" not in orjson.dumps(logs, default=str).decode()
+
+
+async def test_retriable_failures_are_retried_then_dead_lettered() -> None:
+    sent = Sent()
+    metrics = PipelineMetrics()
+    calls: dict[str, int] = {}
+
+    async def flaky(origin: Origin, table: Any) -> None:
+        key = (origin.value or b"").decode()
+        calls[key] = calls.get(key, 0) + 1
+        if key == "once" and calls[key] == 1:
+            raise TransientError("redis away")
+        if key == "always":
+            raise TransientError("still away")
+        table[key] = b"ok"
+
+    table: dict[str, bytes] = {}
+    await consume_events(
+        events([b"once", b"always"]),
+        flaky,
+        table,
+        topic="t",
+        agent="a",
+        dead_letters=DeadLetters(sent, metrics),
+        metrics=metrics,
+        attempts=3,
+        wait_max=0.01,
+    )
+    assert table == {"once": b"ok"}
+    assert calls == {"once": 2, "always": 3}
+    assert sample_value(metrics, "lawful_dlq_events_total", reason="retries_exhausted") == 1
+    assert sample_value(metrics, "lawful_retries_total", agent="a") == 3

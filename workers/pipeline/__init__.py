@@ -1,0 +1,1 @@
+"""The Faust worker (`lawful worker`): record and person agents, DLQ, scheduler, health."""

@@ -1,0 +1,171 @@
+"""The assembled worker: Faust app, topics, tables, agents, scheduler timer, catalogue, health."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import MutableMapping
+from typing import Any
+
+import faust
+import redis.asyncio
+import structlog
+
+from workers.pipeline.app import PipelineTopics, build_faust_app
+from workers.pipeline.consume import Handler, consume_events
+from workers.pipeline.dlq import DeadLetters
+from workers.pipeline.health import register_health_pages
+from workers.pipeline.metrics import PipelineMetrics
+from workers.pipeline.persons import PersonsProcessor
+from workers.pipeline.ports import EngineBinding, RecordReader
+from workers.pipeline.purposes import PurposeCatalogue, load_rules
+from workers.pipeline.records import CDC_TOPIC, PERSON_EVENTS_TOPIC, RecordsProcessor
+from workers.pipeline.scheduler import WakeupSchedule, send_due_ticks
+from workers.settings import Settings
+
+log = structlog.get_logger("lawful.pipeline")
+
+PLATFORM_EVENTS_TOPIC = "lawful.sf-events.v1"
+
+
+def redis_client(settings: Settings) -> redis.asyncio.Redis:
+    conf = settings.redis
+    return redis.asyncio.Redis.from_url(
+        conf.url,
+        username=conf.username,
+        password=conf.password.get_secret_value() if conf.password else None,
+    )
+
+
+class Pipeline:
+    """Everything `lawful worker` runs; `app` is the Faust app to hand to a Faust worker."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: EngineBinding,
+        *,
+        redis: redis.asyncio.Redis | None = None,
+        reader: RecordReader | None = None,
+        metrics: PipelineMetrics | None = None,
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics or PipelineMetrics()
+        self.redis = redis if redis is not None else redis_client(settings)
+        self.reader = reader
+        self.app = build_faust_app(settings)
+        self.prefix = settings.kafka.topic_prefix
+        self.topics = PipelineTopics.declare(self.app, self.prefix)
+        self.records_table = self._table("records")
+        self.persons_table = self._table("persons")
+        key_prefix = settings.redis.key_prefix
+        self.schedule = WakeupSchedule(self.redis, key_prefix)
+        self.catalogue = PurposeCatalogue(
+            self.redis,
+            key_prefix,
+            load_rules(settings.engine_config_file),
+            engine.purpose_from_fields,
+        )
+        self.dead_letters = DeadLetters(self.send, self.metrics)
+        self.records = RecordsProcessor(
+            engine.apply_record,
+            self.send,
+            reader=reader,
+            on_catalogue=self.catalogue.apply,
+            on_resync=lambda order: self.metrics.resyncs.labels(reason=order.reason).inc(),
+        )
+        self.persons = PersonsProcessor(
+            engine.step_person,
+            self.send,
+            lambda: self.catalogue.policy,
+            self.schedule,
+            on_alert=self.metrics.alerts.inc,
+        )
+        self._ready = asyncio.Event()
+        self._register()
+
+    def _table(self, name: str) -> Any:
+        schema: faust.Schema[str, bytes] = faust.Schema(
+            key_type=str, value_type=bytes, key_serializer="raw", value_serializer="raw"
+        )
+        return self.app.Table(name, schema=schema, partitions=self.settings.kafka.partitions)
+
+    async def send(self, topic: str, key: str | None, value: bytes) -> None:
+        """Produce `value` to lawful's `topic` (name without prefix), keyed by `key`."""
+        await self.topics[topic].send(key=key.encode() if key is not None else None, value=value)
+        self.metrics.events_out.labels(topic=topic).inc()
+
+    def _register(self) -> None:
+        app = self.app
+        platform_events: dict[str, bytes] = {}  # platform events keep no image
+
+        async def records(stream: Any) -> None:
+            await self.consume(
+                stream, CDC_TOPIC, "records", self.records.handle, self.records_table
+            )
+
+        async def persons(stream: Any) -> None:
+            await self.consume(
+                stream, PERSON_EVENTS_TOPIC, "persons", self.persons.handle, self.persons_table
+            )
+
+        async def platform(stream: Any) -> None:
+            await self.consume(
+                stream, PLATFORM_EVENTS_TOPIC, "platform", self.records.handle, platform_events
+            )
+
+        app.agent(self.topics[CDC_TOPIC], name="records")(records)
+        app.agent(self.topics[PERSON_EVENTS_TOPIC], name="persons")(persons)
+        app.agent(self.topics[PLATFORM_EVENTS_TOPIC], name="platform-events")(platform)
+        app.timer(self.settings.pipeline.scheduler_interval, name="wakeups")(self.wake_up)
+        app.task(self.start_up)
+        register_health_pages(app, self.metrics.registry, started=self._ready.is_set)
+
+    async def start_up(self) -> None:
+        """Load the purpose catalogue (SOQL if Salesforce is configured, else the Redis cache)."""
+        try:
+            if self.reader is not None:
+                count = await self.catalogue.load_from_salesforce(self.reader)
+                log.info("catalogue_from_salesforce", purposes=count)
+            else:
+                await self.catalogue.refresh()
+        except Exception as exc:  # noqa: BLE001 - keep running on the cached catalogue
+            log.warning("catalogue_load_failed", error_type=type(exc).__name__)
+            await self.catalogue.refresh()
+        self._ready.set()
+
+    async def wake_up(self) -> None:
+        """Timer: TICKs for due persons of our person-events partitions; catalogue refresh."""
+        if not self._ready.is_set():
+            return
+        try:
+            await self.catalogue.refresh()
+            topic = f"{self.prefix}{PERSON_EVENTS_TOPIC}"
+            partitions = sorted(
+                tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic
+            )
+            sent = await send_due_ticks(self.schedule, partitions, self.send, PERSON_EVENTS_TOPIC)
+            self.metrics.ticks.inc(sent)
+        except Exception as exc:  # noqa: BLE001 - a failed scan is retried at the next tick
+            log.warning("wakeup_scan_failed", error_type=type(exc).__name__)
+
+    async def consume(
+        self,
+        stream: Any,
+        topic: str,
+        agent: str,
+        handler: Handler,
+        table: MutableMapping[str, bytes],
+    ) -> None:
+        """Run `handler` on every event once the catalogue is loaded (see `consume_events`)."""
+        await self._ready.wait()
+        await consume_events(
+            stream.events(),
+            handler,
+            table,
+            topic=topic,
+            agent=agent,
+            dead_letters=self.dead_letters,
+            metrics=self.metrics,
+            attempts=self.settings.pipeline.retry_attempts,
+            wait_max=self.settings.pipeline.retry_wait_max,
+        )

@@ -1,0 +1,92 @@
+"""Wake-up schedule: one Redis sorted set of Individual ids per person-events partition, scored by
+`next_wakeup` (epoch seconds). Each worker scans the partitions it owns and sends TICK messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import cast
+
+import redis.asyncio
+
+from schemas.messages import PersonMessage
+from workers.pipeline.ports import Send
+
+# Remove members only if their score is still the one we sent a TICK for: the persons agent may
+# have re-scheduled the person in between, and that newer wake-up must survive.
+_REMOVE_IF_UNCHANGED = """
+local removed = 0
+for i = 1, #ARGV, 2 do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) == tonumber(ARGV[i + 1]) then
+    removed = removed + redis.call('ZREM', KEYS[1], ARGV[i])
+  end
+end
+return removed
+"""
+
+
+class WakeupSchedule:
+    """`schedule()` from the persons agent; `due()`/`done()` from the timer."""
+
+    def __init__(self, client: redis.asyncio.Redis, key_prefix: str) -> None:
+        self._client = client
+        self._prefix = f"{key_prefix}wakeups:"
+        self._remove = client.register_script(_REMOVE_IF_UNCHANGED)
+
+    def key(self, partition: int) -> str:
+        return f"{self._prefix}{partition}"
+
+    async def schedule(self, individual_id: str, partition: int, when: datetime | None) -> None:
+        """Set (or clear, when `when` is None) the person's next wake-up."""
+        if when is None:
+            await self._client.zrem(self.key(partition), individual_id)
+        else:
+            await self._client.zadd(self.key(partition), {individual_id: when.timestamp()})
+
+    async def due(
+        self, partition: int, now: datetime, limit: int = 1000
+    ) -> list[tuple[str, float]]:
+        """Ids whose wake-up is at or before `now`, with their scores (oldest first)."""
+        rows = await self._client.zrangebyscore(
+            self.key(partition), "-inf", now.timestamp(), start=0, num=limit, withscores=True
+        )
+        pairs = cast(list[tuple[bytes | str, float]], rows)
+        return [
+            (member.decode() if isinstance(member, bytes) else str(member), float(score))
+            for member, score in pairs
+        ]
+
+    async def done(self, partition: int, entries: Iterable[tuple[str, float]]) -> int:
+        """Forget the wake-ups a TICK was sent for, unless they were re-scheduled since."""
+        args: list[str | float] = []
+        for member, score in entries:
+            args.extend((member, repr(score)))
+        if not args:
+            return 0
+        return int(await self._remove(keys=[self.key(partition)], args=args))
+
+
+def tick_message(individual_id: str, now: datetime) -> PersonMessage:
+    return PersonMessage(individual_id=individual_id, kind="TICK", tick_at=now)
+
+
+async def send_due_ticks(
+    schedule: WakeupSchedule,
+    partitions: Iterable[int],
+    send: Send,
+    topic: str,
+    *,
+    now: datetime | None = None,
+) -> int:
+    """One scan: a TICK for every due person of `partitions`; returns how many were sent."""
+    now = now or datetime.now(UTC)
+    sent = 0
+    for partition in partitions:
+        entries = await schedule.due(partition, now)
+        for individual_id, _score in entries:
+            message = tick_message(individual_id, now)
+            await send(topic, individual_id, message.model_dump_json().encode())
+        await schedule.done(partition, entries)
+        sent += len(entries)
+    return sent
