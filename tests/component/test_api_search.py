@@ -8,6 +8,7 @@ from pathlib import Path
 import fakeredis
 import pytest
 import redis.asyncio
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from schemas.codes import Reason
@@ -18,6 +19,8 @@ from workers.api.records import access_log_key
 from workers.projection.keys import Keys
 from workers.projection.store import write_snapshots
 from workers.settings import ApiSettings, RedisSettings, Settings
+
+ApiClient = TestClient[web.Request, web.Application]
 
 pytestmark = pytest.mark.component
 
@@ -61,7 +64,7 @@ async def fake() -> AsyncIterator[redis.asyncio.Redis]:
 
 
 @pytest.fixture
-async def api(fake: redis.asyncio.Redis, tmp_path: Path) -> AsyncIterator[TestClient]:
+async def api(fake: redis.asyncio.Redis, tmp_path: Path) -> AsyncIterator[ApiClient]:
     client = TestClient(TestServer(build_app(api_settings(tmp_path), fake)))
     await client.start_server()
     try:
@@ -74,7 +77,7 @@ def auth(key: str = VIEWER) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-async def test_search_returns_matching_cells(api: TestClient) -> None:
+async def test_search_returns_matching_cells(api: ApiClient) -> None:
     answer = await api.get("/v1/search?purpose=pet-insurance&permitted=true", headers=auth())
     assert answer.status == 200
     body = await answer.json()
@@ -85,7 +88,7 @@ async def test_search_returns_matching_cells(api: TestClient) -> None:
 
 
 async def test_person_explains_each_cell_and_is_access_logged(
-    api: TestClient, fake: redis.asyncio.Redis
+    api: ApiClient, fake: redis.asyncio.Redis
 ) -> None:
     answer = await api.get("/v1/persons/IND-2", headers={"X-API-Key": VIEWER})
     assert answer.status == 200
@@ -96,7 +99,9 @@ async def test_person_explains_each_cell_and_is_access_logged(
     }
     assert (explained["rule"], explained["row"]) == ("R5", "consent")
     entries = await fake.xrange(access_log_key(PREFIX))
+    assert entries
     fields = entries[-1][1]
+    assert fields is not None
     assert fields[b"who"] == b"vera"
     assert fields[b"individual_id"] == b"IND-2"
     assert fields[b"action"] == b"read"
@@ -124,7 +129,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize(("parameter", "value"), HOSTILE)
 async def test_hostile_parameters_get_a_4xx_naming_them(
-    api: TestClient, parameter: str, value: str
+    api: ApiClient, parameter: str, value: str
 ) -> None:
     answer = await api.get("/v1/search", params={parameter: value}, headers=auth())
     assert answer.status == 400, await answer.text()
@@ -133,7 +138,7 @@ async def test_hostile_parameters_get_a_4xx_naming_them(
     assert value not in error["message"] or len(value) < 3
 
 
-async def test_repeated_parameter_and_bad_window(api: TestClient) -> None:
+async def test_repeated_parameter_and_bad_window(api: ApiClient) -> None:
     answer = await api.get("/v1/search?purpose=a&purpose=b", headers=auth())
     assert (answer.status, (await answer.json())["error"]["parameter"]) == (400, "purpose")
     window = "expires_from=2026-12-01&expires_to=2026-11-01"
@@ -141,7 +146,7 @@ async def test_repeated_parameter_and_bad_window(api: TestClient) -> None:
     assert answer.status == 400
 
 
-async def test_bad_person_id_and_body(api: TestClient) -> None:
+async def test_bad_person_id_and_body(api: ApiClient) -> None:
     assert (await api.get("/v1/persons/a%20b;DROP", headers=auth())).status == 400
     answer = await api.post("/v1/lookup", data=b"{not json", headers=auth())
     assert answer.status == 400
