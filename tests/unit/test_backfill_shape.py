@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from workers.backfill.shape import cdc_body, commit_ms, snapshot_event
+from schemas.messages import SalesforceEvent
+from workers.backfill.shape import cdc_body, commit_ms, snapshot_event, snapshot_json
 
 pytestmark = pytest.mark.unit
 
@@ -76,3 +77,15 @@ def test_snapshot_event_is_a_create_like_backfill_message() -> None:
     assert header["commitTimestamp"] == commit_ms(record)
     assert event.payload["Name"] == {"LastName": "K"}
     assert event.replay_id is None
+
+
+def test_fast_json_is_the_same_document_as_the_model() -> None:
+    record = {
+        "Id": "003000000000001AAA",
+        "FirstName": "Maria",
+        "LastName": "Keller",
+        "MailingCity": "Berlin",
+        "LastModifiedDate": "2026-11-29T10:00:05.000+0000",
+    }
+    fast = SalesforceEvent.model_validate_json(snapshot_json("Contact", record, received_at=NOW))
+    assert fast == snapshot_event("Contact", record, received_at=NOW)

@@ -1,5 +1,5 @@
 """A plain-text progress bar on a stream (stderr): redrawn in place on a terminal, one line
-every few seconds otherwise (logs, CI)."""
+every few seconds otherwise (logs, CI). Totals grow as each entity's first page reports its size."""
 
 from __future__ import annotations
 
@@ -10,24 +10,28 @@ BAR = 24
 
 
 class Progress:
-    def __init__(self, stream: TextIO, *, interval: float | None = None) -> None:
+    def __init__(self, stream: TextIO, *, entities: int, interval: float | None = None) -> None:
         self._stream = stream
         self._tty = stream.isatty()
         self._interval = interval if interval is not None else (0.2 if self._tty else 5.0)
-        self._entity = ""
+        self._entities = entities
+        self._finished: list[str] = []
         self._total = 0
         self._done = 0
         self._started = time.monotonic()
         self._drawn = 0.0
 
-    def start(self, entity: str, total: int) -> None:
-        self._entity, self._total, self._done = entity, total, 0
-        self._started = time.monotonic()
-        self._draw(force=True)
+    def add_total(self, count: int) -> None:
+        self._total += count
+        self._draw()
 
     def advance(self, count: int) -> None:
         self._done += count
         self._draw()
+
+    def entity_done(self, entity: str) -> None:
+        self._finished.append(entity)
+        self._draw(force=True)
 
     def finish(self) -> None:
         self._draw(force=True)
@@ -39,9 +43,11 @@ class Progress:
         total = max(self._total, self._done)
         filled = BAR if total == 0 else BAR * self._done // total
         elapsed = max(time.monotonic() - self._started, 1e-9)
+        last = self._finished[-1] if self._finished else "-"
         return (
-            f"{self._entity:<28} [{'#' * filled}{'-' * (BAR - filled)}] "
-            f"{self._done:>9,}/{total:,}  {self._done / elapsed:,.0f}/s"
+            f"[{'#' * filled}{'-' * (BAR - filled)}] {self._done:>9,}/{total:,} records  "
+            f"{self._done / elapsed:,.0f}/s  entities {len(self._finished)}/{self._entities} "
+            f"(last: {last})"
         )
 
     def _draw(self, *, force: bool = False) -> None:
@@ -49,8 +55,5 @@ class Progress:
         if not force and now - self._drawn < self._interval:
             return
         self._drawn = now
-        if self._tty:
-            self._stream.write(f"\r{self.line()}")
-        else:
-            self._stream.write(f"{self.line()}\n")
+        self._stream.write(f"\r{self.line()}" if self._tty else f"{self.line()}\n")
         self._stream.flush()

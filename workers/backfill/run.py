@@ -1,7 +1,8 @@
 """Backfill: every record of the chosen entities as a SNAPSHOT message on lawful.sf-cdc.v1.
 
 Safe beside a running bridge: snapshots carry the record's `LastModifiedDate` as their commit
-time, so the record replica skips a snapshot older than the image it already holds.
+time, so the record replica skips a snapshot older than the image it already holds. Entities are
+read `concurrency` at a time, so the org serves one while lawful produces another.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, Protocol
 
 from workers.backfill.progress import Progress
 from workers.backfill.reader import pages
-from workers.backfill.shape import snapshot_event
+from workers.backfill.shape import snapshot_json
 from workers.bridge.messages import CDC_TOPIC
 from workers.salesforce.rest import SimpleSalesforceRest
 
@@ -31,31 +32,39 @@ async def backfill(
     page_size: int = 2000,
     topic_prefix: str = "",
     progress: Progress | None = None,
+    concurrency: int = 4,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[str, int]:
     """Produce one snapshot per record; returns the count per entity once the broker acked."""
     topic = f"{topic_prefix}{CDC_TOPIC}"
-    counts: dict[str, int] = {}
-    for entity in entities:
-        counts[entity] = 0
-        started = False
-        async for page in pages(rest, entity, since=since, page_size=page_size):
-            if progress is not None and not started:
-                progress.start(entity, page.total)
-                started = True
-            received_at = clock()
-            deliveries = []
-            for record in page.records:
-                event = snapshot_event(entity, record, received_at=received_at)
-                value = event.model_dump_json().encode()
-                key = str(event.record_id).encode()
-                deliveries.append(await producer.send(topic, value=value, key=key))
-            await asyncio.gather(*deliveries)
-            counts[entity] += len(page.records)
-            if progress is not None:
-                progress.advance(len(page.records))
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(entity: str) -> int:
+        count = 0
+        async with slots:
+            first = True
+            async for page in pages(rest, entity, since=since, page_size=page_size):
+                if progress is not None and first:
+                    progress.add_total(page.total)
+                first = False
+                received_at = clock()
+                deliveries = [
+                    await producer.send(
+                        topic,
+                        value=snapshot_json(entity, record, received_at=received_at),
+                        key=str(record["Id"]).encode(),
+                    )
+                    for record in page.records
+                ]
+                await asyncio.gather(*deliveries)
+                count += len(page.records)
+                if progress is not None:
+                    progress.advance(len(page.records))
         if progress is not None:
-            if not started:
-                progress.start(entity, 0)
-            progress.finish()
-    return counts
+            progress.entity_done(entity)
+        return count
+
+    counts = await asyncio.gather(*(one(entity) for entity in entities))
+    if progress is not None:
+        progress.finish()
+    return dict(zip(entities, counts, strict=True))

@@ -36,7 +36,7 @@ async def _backfill(settings: Settings, entities: list[str], since: datetime | N
             since=since,
             page_size=settings.bridge.backfill_page_size,
             topic_prefix=settings.kafka.topic_prefix,
-            progress=Progress(sys.stderr),
+            progress=Progress(sys.stderr, entities=len(entities)),
         )
     finally:
         await producer.stop()

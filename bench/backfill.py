@@ -1,0 +1,123 @@
+"""`lawful backfill` throughput: persons per second from a seeded emulator into Tansu.
+
+Usage: `uv run --frozen python -m bench.backfill [--persons 5000]`
+
+The emulator runs as its own process (`python -m emulator --seed-persons N`, as in a demo), Tansu
+as another. Printed beside a baseline measured in the same run: reading the same entities with
+the same paginated SOQL through the same REST adapter, without shaping or producing anything
+(the ceiling the org's API sets). Persons/s = seeded persons / seconds for all entities.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from workers.backfill.reader import pages
+from workers.backfill.run import backfill
+from workers.bridge.kafka import build_producer
+from workers.embedded.tansu import start_embedded_tansu
+from workers.salesforce.rest import SimpleSalesforceRest
+from workers.settings import KafkaSettings, SalesforceSettings, Settings
+
+
+@contextmanager
+def seeded_emulator(persons: int, workdir: Path) -> Iterator[Path]:
+    """Run the emulator with `persons` seeded people; yields its credentials file."""
+    state = workdir / "emulator"
+    command = [
+        sys.executable, "-m", "emulator", "--port", "0", "--state-dir", str(state),
+        "--seed-persons", str(persons), "--api-limit", "1000000",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
+    try:
+        while process.stdout and "credentials:" not in process.stdout.readline():
+            if process.poll() is not None:
+                raise RuntimeError("the emulator exited")
+        yield state / "credentials.json"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+async def read_only(settings: Settings, entities: list[str]) -> tuple[int, float]:
+    rest = SimpleSalesforceRest.from_settings(settings.salesforce, registry=CollectorRegistry())
+    started = time.perf_counter()
+    count = 0
+    try:
+        for entity in entities:
+            async for page in pages(rest, entity, since=None, page_size=2000):
+                count += len(page.records)
+    finally:
+        rest.close()
+    return count, time.perf_counter() - started
+
+
+async def full_backfill(settings: Settings, entities: list[str]) -> tuple[int, float, int]:
+    rest = SimpleSalesforceRest.from_settings(settings.salesforce, registry=CollectorRegistry())
+    producer = build_producer(settings.kafka, linger_ms=20)
+    await producer.start()
+    started = time.perf_counter()
+    try:
+        counts = await backfill(
+            rest, producer, entities, page_size=2000, topic_prefix=settings.kafka.topic_prefix
+        )
+        await producer.flush()
+    finally:
+        await producer.stop()
+        rest.close()
+    calls = sum(
+        int(sample.value)
+        for metric in rest.metrics.registry.collect()
+        for sample in metric.samples
+        if sample.name == "lawful_salesforce_requests_total"
+    )
+    return sum(counts.values()), time.perf_counter() - started, calls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--persons", type=int, default=5000)
+    args = parser.parse_args()
+    entities = list(Settings().bridge.entities)
+    with tempfile.TemporaryDirectory(prefix="bench-backfill-") as workdir:
+        broker = start_embedded_tansu()
+        try:
+            with seeded_emulator(args.persons, Path(workdir)) as credentials:
+                settings = Settings(
+                    salesforce=SalesforceSettings(credentials_file=credentials, auth_flow="jwt"),
+                    kafka=KafkaSettings(
+                        bootstrap=broker.url, topic_prefix=f"bench{uuid.uuid4().hex[:8]}."
+                    ),
+                )
+                read, read_s = asyncio.run(read_only(settings, entities))
+                produced, backfill_s, calls = asyncio.run(full_backfill(settings, entities))
+        finally:
+            broker.stop()
+    persons = args.persons
+    print(f"entities: {len(entities)}, records: {read:,} for {persons:,} persons")
+    print(
+        f"baseline: SOQL pages only (no shaping/produce)  {read_s:7.2f} s  "
+        f"{persons / read_s:8,.0f} persons/s  {read / read_s:8,.0f} records/s"
+    )
+    print(
+        f"lawful backfill -> Tansu (target >= 2,000/s)    {backfill_s:7.2f} s  "
+        f"{persons / backfill_s:8,.0f} persons/s  {produced / backfill_s:8,.0f} records/s  "
+        f"({calls} API calls, {backfill_s / read_s:.2f}x the baseline time)"
+    )
+
+
+if __name__ == "__main__":
+    main()
