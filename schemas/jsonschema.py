@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from schemas.erasure_policy import ErasurePolicy
 from schemas.facts import FactsDocument
 from schemas.messages import (
     AlertMessage,
@@ -17,6 +18,7 @@ from schemas.messages import (
     SalesforceEvent,
 )
 from schemas.outputs import Alert, AuditEvent, Decision, ErasurePlan
+from schemas.tombstone import ErasureNotification, Tombstone
 
 SCHEMAS: dict[str, TypeAdapter[Any]] = {
     "facts.v1.json": TypeAdapter(FactsDocument),
@@ -31,6 +33,9 @@ SCHEMAS: dict[str, TypeAdapter[Any]] = {
     "topic.lawful.alerts.v1.json": TypeAdapter(AlertMessage),
     "topic.lawful.audit.v1.json": TypeAdapter(AuditEvent),
     "topic.lawful.dlq.v1.json": TypeAdapter(DeadLetter),
+    "topic.lawful.tombstones.v1.json": TypeAdapter(Tombstone),
+    "topic.lawful.erasure-notifications.v1.json": TypeAdapter(ErasureNotification),
+    "erasure-policy.v1.json": TypeAdapter(ErasurePolicy),
 }
 
 # Inbound documents are described as they may be written (validation mode), outbound ones as

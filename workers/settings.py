@@ -178,6 +178,35 @@ class ApiSettings(BaseModel):
     token: SecretStr | None = Field(None, description="API key or bearer token of the CLI client")
 
 
+class ErasureSettings(BaseModel):
+    """The erasure executor and suppression checks (`lawful erase`, issue 6)."""
+
+    policy_file: Path | None = Field(
+        None, description="Erasure policy YAML; the packaged default_policy.yaml when unset"
+    )
+    recipients: tuple[str, ...] = Field(
+        (), description="Art. 19 recipients notified of every erasure (JSON list)"
+    )
+    bulk_threshold: int = Field(
+        1000, ge=1, description="Records above which deletes use Bulk API 2.0 hardDelete"
+    )
+    purge_recycle_bin: bool = Field(
+        False, description="Hard-delete soft-deleted copies (Bulk API 2.0; 3 calls per object)"
+    )
+    identity_required: bool = Field(
+        False, description="Wait for ERASURE_IDENTITY_RECEIVED before executing"
+    )
+    max_attempts: int = Field(5, ge=1, description="Attempts of a retriable failure per step")
+    retry_wait_max: float = Field(30.0, gt=0, description="Longest back-off between attempts (s)")
+    group_id: str = Field("lawful-erasure", description="Kafka consumer group of the executor")
+    suppression_group_id: str = Field(
+        "lawful-suppression", description="Kafka consumer group of the suppression check"
+    )
+    service_identity: str = Field(
+        "lawful-erasure", description="Service identity recorded in tombstones"
+    )
+
+
 class Settings(BaseSettings):
     """Everything a lawful process reads from its environment."""
 
@@ -196,6 +225,7 @@ class Settings(BaseSettings):
     pipeline: PipelineSettings = PipelineSettings()
     bridge: BridgeSettings = BridgeSettings()
     writeback: WritebackSettings = WritebackSettings()
+    erasure: ErasureSettings = ErasureSettings()
     data_dir: Path = Field(Path("./lawful-data"), description="Writable state directory")
     tombstone_key: SecretStr | None = Field(
         None, description="Secret key for BLAKE2b keyed hashes of identifiers (tombstones)"

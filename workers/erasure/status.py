@@ -1,0 +1,56 @@
+"""Read-only views of erasure requests (for `lawful erase status` and `GET /v1/erasures`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio
+
+from workers.erasure.store import RequestStore
+
+
+def summary(request: Any) -> dict[str, Any]:
+    """The public view of one request: no plan internals beyond counts."""
+    plan = request.plan
+    return {
+        "request_id": request.request_id,
+        "individual_id": request.individual_id,
+        "state": request.state,
+        "reason": request.reason,
+        "received_at": request.received_at.isoformat(),
+        "verified_at": request.verified_at.isoformat() if request.verified_at else None,
+        "due": request.due.isoformat() if request.due else None,
+        "executed_at": request.executed_at.isoformat() if request.executed_at else None,
+        "deleted": len(plan.deletes) if plan else 0,
+        "masked": len(plan.masked_only) if plan else 0,
+        "retained": len(plan.retained) if plan else 0,
+        "retained_categories": sorted(
+            {c.category for c in request.categories if c.decision == "RETAINED"}
+        ),
+        "history": [t.model_dump(mode="json") for t in request.history],
+    }
+
+
+async def list_requests(
+    client: redis.asyncio.Redis,
+    prefix: str = "lawful:",
+    *,
+    state: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Erasure requests, newest first, optionally only those in `state` (JSON-ready dicts)."""
+    store = RequestStore(client, prefix)
+    out: list[dict[str, Any]] = []
+    for request_id in await store.ids(limit=limit, offset=offset):
+        request = await store.get(request_id)
+        if request is not None and (state is None or request.state == state):
+            out.append(summary(request))
+    return out
+
+
+async def get_request(
+    client: redis.asyncio.Redis, request_id: str, prefix: str = "lawful:"
+) -> dict[str, Any] | None:
+    request = await RequestStore(client, prefix).get(request_id)
+    return None if request is None else summary(request)
