@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from handlers.alerts import alerts_due
-from handlers.cells import compute_cells, next_wakeup, same_cell
+from handlers.cells import changed_cells, next_wakeup
+from handlers.fast_models import construct
 from handlers.fold import decide
 from handlers.person_facts import derive_person
 from schemas.aggregate import AggregateState
@@ -62,8 +64,8 @@ class _Fold:
     def fold(self, event: BaseEvent) -> None:
         self.person, effects = decide(self.person, event, now=self.now, config=self.policy)
         for effect in effects:
-            if isinstance(effect, AuditRecorded):
-                self.audit.append(effect.event)
+            if isinstance(effect, AuditRecorded):  # every AuditEvent field is in `fields`
+                self.audit.append(construct(AuditEvent, {**effect.fields, "hash": effect.hash}))
             elif isinstance(effect, CellsAffected):
                 self.affect(effect)
             else:
@@ -196,10 +198,15 @@ def _finish(
     if work.affected() and person.person is not None:
         purposes = None if work.every_purpose else sorted(work.purposes)
         channels = None if work.every_channel else frozenset(work.channels)
-        fresh = compute_cells(person, policy, at, purposes, channels)
-        changes = _diff(person, cells, fresh, at, trigger)
-        if changes or (purposes is None and channels is None and fresh.keys() != cells.keys()):
-            cells = fresh if purposes is None and channels is None else {**cells, **fresh}
+        changed, seen = changed_cells(
+            person, policy, at, cells, purpose_ids=purposes, channels=channels
+        )
+        full = purposes is None and channels is None
+        removed = full and any(key not in seen for key in cells)  # a purpose left the catalogue
+        if changed or removed:
+            changes = _changes(person, cells, changed, at, trigger)
+            kept = {k: v for k, v in cells.items() if k in seen} if removed else cells
+            cells = {**kept, **changed}
     tick = last_tick if last_tick is not None else state.last_tick
     clock = now if now is not None else at
     wakeup = next_wakeup(person, cells.values(), policy, clock, tick)
@@ -223,33 +230,31 @@ def _finish(
     return new_state, output
 
 
-def _diff(
+def _changes(
     person: PersonState,
     before: dict[str, PermissionCell],
-    after: dict[str, PermissionCell],
+    changed: dict[str, PermissionCell],
     at: datetime,
     trigger: Trigger,
 ) -> list[PermissionChange]:
     assert person.person is not None  # noqa: S101 - checked by the caller
     individual = person.person.individual_id
-    changes = []
-    for key, cell in after.items():
-        old = before.get(key)
-        if old is not None and same_cell(old, cell):
-            continue
-        changes.append(
-            PermissionChange.model_construct(
-                individual_id=individual,
-                purpose_id=cell.purpose_id,
-                channel=cell.channel,
-                before=old,
-                after=cell,
-                changed_at=at,
-                trigger=trigger,
-                schema_version=1,
-            )
+    return [
+        construct(
+            PermissionChange,
+            {
+                "schema_version": 1,
+                "individual_id": individual,
+                "purpose_id": cell.purpose_id,
+                "channel": cell.channel,
+                "before": before.get(key),
+                "after": cell,
+                "changed_at": at,
+                "trigger": trigger,
+            },
         )
-    return changes
+        for key, cell in changed.items()
+    ]
 
 
 def _snapshot(
@@ -264,24 +269,32 @@ def _snapshot(
     erased = any(
         c.executed_at is not None and c.executed_at <= at for c in person.erasures.values()
     )
-    purposes = tuple(
-        PurposeInfo.model_construct(
+    return construct(
+        PermissionsSnapshot,
+        {
+            "schema_version": 1,
+            "individual_id": facts.individual_id,
+            "org_id": facts.org_id,
+            "brand": facts.brand,
+            "jurisdiction": facts.jurisdiction,
+            "evaluated_at": at,
+            "erased": erased,
+            "purposes": purpose_infos(policy),
+            "cells": tuple(cells.values()),
+            "next_horizon": wakeup,
+        },
+    )
+
+
+@lru_cache(maxsize=16)
+def purpose_infos(policy: Policy) -> tuple[PurposeInfo, ...]:
+    """What a consumer needs to filter by purpose (built once per catalogue)."""
+    return tuple(
+        PurposeInfo(
             purpose_id=p.id,
             category=p.category.value,
             parent_id=p.parent_id,
             product_family=p.product_family,
         )
         for p in policy.purposes.values()
-    )
-    return PermissionsSnapshot.model_construct(
-        schema_version=1,
-        individual_id=facts.individual_id,
-        org_id=facts.org_id,
-        brand=facts.brand,
-        jurisdiction=facts.jurisdiction,
-        evaluated_at=at,
-        erased=erased,
-        purposes=purposes,
-        cells=tuple(cells.values()),
-        next_horizon=wakeup,
     )

@@ -2,58 +2,68 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from handlers.calendar import nth_birthday
 from handlers.erasure import deadlines
 from handlers.evaluate import channels_for, evaluate_purpose
-from handlers.zones import person_zone, zone
+from handlers.fast_models import construct
+from handlers.zones import zone
 from schemas.config import by_jurisdiction
 from schemas.enums import Channel
 from schemas.messages import PermissionCell
 from schemas.outputs import Decision
+from schemas.person import Person
 from schemas.policy import Policy
 from schemas.state import PersonState, consent_key
 
 
 def to_cell(d: Decision) -> PermissionCell:
-    return PermissionCell.model_construct(
-        purpose_id=d.purpose_id,
-        channel=d.channel,
-        permitted=d.permitted,
-        reason=d.reason,
-        rule=d.rule,
-        row=d.row,
-        effective_basis=d.effective_basis,
-        valid_until=d.valid_until,
-        secondary_reasons=d.secondary_reasons,
+    return construct(
+        PermissionCell,
+        {
+            "purpose_id": d.purpose_id,
+            "channel": d.channel,
+            "permitted": d.permitted,
+            "reason": d.reason,
+            "rule": d.rule,
+            "row": d.row,
+            "effective_basis": d.effective_basis,
+            "valid_until": d.valid_until,
+            "secondary_reasons": d.secondary_reasons,
+        },
     )
 
 
-def same_cell(a: PermissionCell, b: PermissionCell) -> bool:
+def same_decision(cell: PermissionCell, d: Decision) -> bool:
     return (
-        a.permitted == b.permitted
-        and a.reason == b.reason
-        and a.rule == b.rule
-        and a.row == b.row
-        and a.effective_basis == b.effective_basis
-        and a.valid_until == b.valid_until
-        and tuple(a.secondary_reasons) == tuple(b.secondary_reasons)
+        cell.permitted == d.permitted
+        and cell.reason == d.reason
+        and cell.rule == d.rule
+        and cell.row == d.row
+        and cell.effective_basis == d.effective_basis
+        and cell.valid_until == d.valid_until
+        and tuple(cell.secondary_reasons) == d.secondary_reasons
     )
 
 
-def compute_cells(
+def changed_cells(
     state: PersonState,
     policy: Policy,
     t: datetime,
+    cells: dict[str, PermissionCell],
+    *,
     purpose_ids: Iterable[str] | None = None,
     channels: frozenset[Channel] | None = None,
-) -> dict[str, PermissionCell]:
-    """Cells keyed `purpose|channel` for the purposes (None: all) and channels (None: all)."""
-    cells: dict[str, PermissionCell] = {}
+) -> tuple[dict[str, PermissionCell], set[str]]:
+    """Re-evaluate the purposes (None: all) x channels (None: all) at `t`: the cells that
+    differ from `cells` (keyed `purpose|channel`), and every key evaluated."""
+    changed: dict[str, PermissionCell] = {}
+    seen: set[str] = set()
     if state.person is None:
-        return cells
+        return changed, seen
     for purpose_id in policy.purposes if purpose_ids is None else purpose_ids:
         if purpose_id not in policy.purposes:
             continue
@@ -63,31 +73,38 @@ def compute_cells(
             if not row:
                 continue
         for decision in evaluate_purpose(state, policy, purpose_id, row, t):
-            cells[consent_key(purpose_id, decision.channel)] = to_cell(decision)
-    return cells
+            key = consent_key(purpose_id, decision.channel)
+            seen.add(key)
+            old = cells.get(key)
+            if old is None or not same_decision(old, decision):
+                changed[key] = to_cell(decision)
+    return changed, seen
 
 
-def wakeup_candidates(
-    state: PersonState, cells: Iterable[PermissionCell], policy: Policy
-) -> list[datetime]:
-    """Instants at which a cell may change or an alert fall due without a new event."""
-    leads = [timedelta(days=d) for d in policy.rules.alert_lead_days]
-    found: list[datetime] = []
-    for cell in cells:
-        until = cell.valid_until
-        if until is not None:
-            found.append(until)
-            found.extend(until - lead for lead in leads)
-    for history in state.consents.values():
-        for record in history:
-            if record.effective_from is not None:
-                found.append(record.effective_from)
-            if record.effective_to is not None:
-                found.append(record.effective_to)
-                found.extend(record.effective_to - lead for lead in leads)
-    person = state.person
-    if person is None:
-        return found
+@lru_cache(maxsize=64)
+def _leads(days: tuple[int, ...]) -> tuple[timedelta, ...]:
+    return (timedelta(0), *(timedelta(days=d) for d in days))
+
+
+def _coming_of_age(person: Person, policy: Policy) -> datetime | None:
+    """When a minor reaches the digital-consent age (RECONFIRMATION_DUE), in their zone."""
+    if person.birth_date is None:
+        return None
+    return _birthday_instant(person.birth_date, person.jurisdiction, person.timezone, policy)
+
+
+@lru_cache(maxsize=65536)
+def _birthday_instant(
+    birth: date, jurisdiction: str, timezone: str | None, policy: Policy
+) -> datetime:
+    rules = policy.rules
+    threshold = by_jurisdiction(rules.digital_consent_age, jurisdiction, 16)
+    birthday = nth_birthday(birth, threshold, rules.feb29_birthday_rule)
+    tz = zone(timezone or by_jurisdiction(rules.timezones, jurisdiction, "UTC"))
+    return datetime.combine(birthday, time(), tz)
+
+
+def _erasure_instants(state: PersonState, policy: Policy, person: Person) -> Iterator[datetime]:
     jurisdiction = policy.rules.controller_jurisdiction or person.jurisdiction
     tz = zone(by_jurisdiction(policy.rules.timezones, jurisdiction, "UTC"))
     for case in state.erasures.values():
@@ -96,12 +113,36 @@ def wakeup_candidates(
         _, due, _, _ = deadlines(case, policy, person)
         if due is not None:
             warn = due - timedelta(days=policy.rules.erasure_alert_days)
-            found.append(datetime.combine(warn, time(), tz))
-            found.append(datetime.combine(due + timedelta(days=1), time(), tz))
-    if person.birth_date is not None:
-        threshold = by_jurisdiction(policy.rules.digital_consent_age, person.jurisdiction, 16)
-        birthday = nth_birthday(person.birth_date, threshold, policy.rules.feb29_birthday_rule)
-        found.append(datetime.combine(birthday, time(), person_zone(person, policy.rules)))
+            yield datetime.combine(warn, time(), tz)
+            yield datetime.combine(due + timedelta(days=1), time(), tz)
+
+
+def wakeup_candidates(
+    state: PersonState, cells: Iterable[PermissionCell], policy: Policy
+) -> list[datetime]:
+    """Instants at which a cell may change or an alert fall due without a new event: each
+    horizon (valid_until, EffectiveTo) and its alert leads, EffectiveFrom, erasure deadlines
+    and the coming of age of a minor."""
+    leads = _leads(tuple(policy.rules.alert_lead_days))
+    horizons = {cell.valid_until for cell in cells}
+    starts: list[datetime] = []
+    for history in state.consents.values():
+        for record in history:
+            if record.effective_to is not None:
+                horizons.add(record.effective_to)
+            if record.effective_from is not None:
+                starts.append(record.effective_from)
+    horizons.discard(None)
+    found = [until - lead for until in horizons if until is not None for lead in leads]
+    found.extend(starts)
+    person = state.person
+    if person is None:
+        return found
+    if state.erasures:
+        found.extend(_erasure_instants(state, policy, person))
+    coming_of_age = _coming_of_age(person, policy)
+    if coming_of_age is not None:
+        found.append(coming_of_age)
     return found
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from handlers.fast_models import construct
 from handlers.sf_values import instant, stamp
 from schemas.events import BaseEvent, EventSource
 from schemas.messages import PersonMessage, RecordFact
@@ -38,7 +39,8 @@ class RecordChange:
 
     def source(self) -> EventSource:
         replay = None if self.replay_id is None else str(self.replay_id)
-        return EventSource(record_id=self.record_id, replay_id=replay)
+        values = {"system": "salesforce", "record_id": self.record_id, "replay_id": replay}
+        return construct(EventSource, values)
 
     def changed(self, names: tuple[str, ...]) -> bool:
         """Any of `names` differs from what the person knew (always true when new)."""
@@ -63,12 +65,17 @@ class RecordChange:
         return self.before is None or self.before.get(name) is not True
 
     def message(self, event: BaseEvent) -> PersonMessage:
-        return PersonMessage(
-            individual_id=self.individual_id,
-            kind="EVENT",
-            event=event,
-            source_record_id=self.record_id,
-            source_replay_id=self.replay_id,
+        return construct(
+            PersonMessage,
+            {
+                "individual_id": self.individual_id,
+                "kind": "EVENT",
+                "event": event,
+                "record": None,
+                "tick_at": None,
+                "source_record_id": self.record_id,
+                "source_replay_id": self.replay_id,
+            },
         )
 
     def fact(self, names: tuple[str, ...], *, deleted: bool | None = None) -> PersonMessage:

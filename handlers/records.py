@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from handlers.fast_models import construct
 from handlers.mapping import person_messages, removal_message
 from handlers.mapping_base import RecordChange
 from handlers.mapping_lawful import erasure_platform_event
@@ -162,18 +163,21 @@ def _apply(
         resync = ResyncRequest(entity=entity, record_ids=(record_id,), reason="LARGE_TEXT_DIFF")
     old_persons = image.persons if known and image is not None else ()
     new_persons = old_persons if deleted else persons_of(entity, record_id, fields, links)
-    new_image = RecordImage.model_construct(
-        entity=entity,
-        record_id=record_id,
-        fields=fields,
-        deleted=deleted,
-        last_commit_ms=max(commit_ms, image.last_commit_ms if image is not None else 0),
-        last_replay_id=event.replay_id
-        if event.replay_id is not None
-        else (image.last_replay_id if image else None),
-        individual_id=new_persons[0] if new_persons else None,
-        persons=new_persons,
-        last_change=change_key,
+    new_image = construct(
+        RecordImage,
+        {
+            "entity": entity,
+            "record_id": record_id,
+            "fields": fields,
+            "deleted": deleted,
+            "last_commit_ms": max(commit_ms, image.last_commit_ms if image is not None else 0),
+            "last_replay_id": event.replay_id
+            if event.replay_id is not None
+            else (image.last_replay_id if image else None),
+            "individual_id": new_persons[0] if new_persons else None,
+            "persons": new_persons,
+            "last_change": change_key,
+        },
     )
     was_deleted = image.deleted if image is not None and known else True
     messages: list[PersonMessage] = []

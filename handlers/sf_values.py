@@ -95,6 +95,7 @@ def epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+@lru_cache(maxsize=65536)
 def stamp(moment: datetime | None) -> str:
     """A compact, sortable UTC rendering used inside event ids."""
     if moment is None:
