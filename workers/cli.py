@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workers.commands.worker",
     "workers.commands.bridge",
     "workers.commands.backfill",
+    "workers.commands.writeback",
 )
 
 
