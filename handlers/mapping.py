@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from handlers.fast_models import construct
 from handlers.mapping_base import RecordChange
 from handlers.mapping_lawful import LAWFUL_MAPPERS
 from handlers.sf_values import flag, instant, picklist, text
@@ -143,26 +144,29 @@ def consent_recorded(change: RecordChange) -> ConsentRecorded | None:
     if status is None or purpose_id is None:
         return None
     occurred_at = instant(fields, "CaptureDate") or change.version()
-    return ConsentRecorded(
-        event_id=change.event_id("CONSENT_RECORDED"),
-        occurred_at=occurred_at,
-        source=change.source(),
-        purpose_id=purpose_id,
-        channel=consent_channel(fields),
-        status=status,
-        capture_source=text(fields, "CaptureSource"),
-        capture_method=picklist(fields, "Lawful_Capture_Method__c", CaptureMethod),
-        notice_version=text(fields, "Lawful_Notice_Version__c"),
-        actor=picklist(fields, "Lawful_Actor__c", Actor) or Actor.SELF,
-        agent_id=text(fields, "Lawful_Agent_Id__c"),
-        parental_verification_ref=text(fields, "Lawful_Parental_Verification_Ref__c"),
-        effective_from=instant(fields, "EffectiveFrom"),
-        effective_to=instant(fields, "EffectiveTo"),
-        double_opt_in_at=instant(fields, "DoubleConsentCaptureDate"),
-        explicit=flag(fields, "Lawful_Explicit__c"),
-        off_hours_calls=flag(fields, "Lawful_Off_Hours_Calls__c"),
-        evidence_ref=text(fields, "Lawful_Evidence_Ref__c"),
-    )
+    values = {  # every field, each already checked: built without a second validation
+        "event_id": change.event_id("CONSENT_RECORDED"),
+        "occurred_at": occurred_at,
+        "source": change.source(),
+        "kind": "CONSENT_RECORDED",
+        "purpose_id": purpose_id,
+        "channel": consent_channel(fields),
+        "status": status,
+        "capture_source": text(fields, "CaptureSource"),
+        "capture_method": picklist(fields, "Lawful_Capture_Method__c", CaptureMethod),
+        "notice_version": text(fields, "Lawful_Notice_Version__c"),
+        "actor": picklist(fields, "Lawful_Actor__c", Actor) or Actor.SELF,
+        "agent_id": text(fields, "Lawful_Agent_Id__c"),
+        "parental_verification_ref": text(fields, "Lawful_Parental_Verification_Ref__c"),
+        "effective_from": instant(fields, "EffectiveFrom"),
+        "effective_to": instant(fields, "EffectiveTo"),
+        "double_opt_in_at": instant(fields, "DoubleConsentCaptureDate"),
+        "explicit": flag(fields, "Lawful_Explicit__c"),
+        "off_hours_calls": flag(fields, "Lawful_Off_Hours_Calls__c"),
+        "evidence_ref": text(fields, "Lawful_Evidence_Ref__c"),
+        "via_information_society_service": True,
+    }
+    return construct(ConsentRecorded, values)
 
 
 def _consent(change: RecordChange) -> list[PersonMessage]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from handlers.fast_models import construct
+from handlers.records import apply_salesforce_event
 from schemas.codes import Reason
 from schemas.enums import Basis, Channel
+from schemas.events import ConsentRecorded
 from schemas.messages import PermissionCell
 from schemas.records import RecordImage
-from tests.unit.test_pipeline_support import T0
+from tests.unit.test_pipeline_support import T0, cdc, consent_fields, iso
 
 pytestmark = pytest.mark.unit
 
@@ -53,3 +55,15 @@ def test_construct_covers_every_field_of_the_image() -> None:
     )
     assert set(image.model_dump()) == set(RecordImage.model_fields)
     assert RecordImage.model_validate_json(image.model_dump_json()) == image
+
+
+def test_consent_records_built_fast_equal_validated_ones() -> None:
+    fields = consent_fields("p", EffectiveTo=iso(T0), Lawful_Explicit__c=True)
+    update = apply_salesforce_event(
+        None, cdc("ContactPointTypeConsent", "CREATE", "0ZY1", fields), "0ZY1"
+    )
+    (message,) = update.messages
+    event = message.event
+    assert isinstance(event, ConsentRecorded)
+    assert ConsentRecorded.model_validate(event.model_dump()) == event
+    assert set(event.__dict__) == set(ConsentRecorded.model_fields)
