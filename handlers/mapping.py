@@ -175,7 +175,8 @@ def _consent(change: RecordChange) -> list[PersonMessage]:
     messages: list[PersonMessage] = []
     recorded = consent_recorded(change) if change.changed(CONSENT_FIELDS) else None
     if recorded is not None:
-        messages.append(change.message(recorded))
+        # The confirmation first: it marks the opt-in already folded; the new version (which
+        # carries the date) follows. The other order would find nothing left to confirm.
         confirmed = change.appeared("DoubleConsentCaptureDate")
         if confirmed is not None and change.before is not None and recorded.channel is not None:
             doi = DoubleOptInConfirmed(
@@ -186,6 +187,7 @@ def _consent(change: RecordChange) -> list[PersonMessage]:
                 channel=recorded.channel,
             )
             messages.append(change.message(doi))
+        messages.append(change.message(recorded))
     reconfirmed = change.appeared("Lawful_Reconfirmed_At__c")
     purpose_id = text(change.after, "DataUsePurposeId")
     if reconfirmed is not None and purpose_id is not None:

@@ -242,3 +242,30 @@ def test_events_before_the_person_are_kept_and_evaluated_later() -> None:
     assert output.snapshot is not None
     assert person.state is not None
     assert person.state.cells[f"{PET}|EMAIL"].permitted
+
+
+def test_double_opt_in_through_the_stream_grants_without_rejections() -> None:
+    pol = policy()
+    replica = Replica()
+    person = Person(pol)
+    now = T0 + days(2)
+    person.feed(
+        replica.apply(cdc("Individual", "CREATE", PERSON, individual_fields("DE"))).messages, now
+    )
+    created = replica.apply(cdc("ContactPointTypeConsent", "CREATE", CONSENT, consent_fields(PET)))
+    person.feed(created.messages, now)
+    assert person.state is not None
+    assert person.state.cells[f"{PET}|EMAIL"].reason is Reason.DOUBLE_OPT_IN_PENDING
+    confirmed = T0 + days(1)
+    update = replica.apply(
+        cdc(
+            "ContactPointTypeConsent",
+            "UPDATE",
+            CONSENT,
+            {"DoubleConsentCaptureDate": iso(confirmed)},
+            at=confirmed,
+        )
+    )
+    outputs = person.feed(update.messages, now)
+    assert all(output.rejections == () for output in outputs)
+    assert person.state.cells[f"{PET}|EMAIL"].permitted

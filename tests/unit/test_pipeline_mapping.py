@@ -181,7 +181,7 @@ def test_double_opt_in_appearing_confirms() -> None:
             at=confirmed,
         )
     )
-    recorded, doi = events(update)
+    doi, recorded = events(update)
     assert isinstance(recorded, ConsentRecorded)
     assert recorded.double_opt_in_at == confirmed
     assert isinstance(doi, DoubleOptInConfirmed)
