@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workers.commands.worker",
     "workers.commands.bridge",
     "workers.commands.backfill",
+    "workers.commands.erase",
+    "workers.commands.tombstones",
     "workers.commands.writeback",
 )
 

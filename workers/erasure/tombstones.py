@@ -7,6 +7,10 @@ from Redis after each append, so it never lacks or repeats an entry.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +19,9 @@ import redis.asyncio
 
 from handlers.tombstone_chain import GENESIS, first_break, seal
 from schemas.tombstone import Tombstone
+
+LOCK_TTL_MS = 30_000
+LOCK_WAIT_S = 30.0
 
 
 class TombstoneLog:
@@ -34,7 +41,7 @@ class TombstoneLog:
 
     async def append(self, fields: dict[str, Any]) -> Tombstone:
         """Seal and append the request's entry, or return the one already written."""
-        async with self.redis.lock(self.lock_key, timeout=30, blocking_timeout=30):
+        async with self._locked():
             existing = await self.find(str(fields["request_id"]))
             if existing is not None:
                 self._catch_up_file(await self._raw_entries())
@@ -50,6 +57,22 @@ class TombstoneLog:
                 await pipe.execute()
             self._catch_up_file(await self._raw_entries())
             return entry
+
+    @contextlib.asynccontextmanager
+    async def _locked(self) -> AsyncIterator[None]:
+        """A SET NX lock (no Lua: works on any Redis-compatible server) held while appending."""
+        token = uuid.uuid4().hex
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LOCK_WAIT_S
+        while not await self.redis.set(self.lock_key, token, nx=True, px=LOCK_TTL_MS):
+            if loop.time() > deadline:
+                raise TimeoutError("tombstone log lock not acquired")
+            await asyncio.sleep(0.01)
+        try:
+            yield
+        finally:
+            if await self.redis.get(self.lock_key) in (token, token.encode()):
+                await self.redis.delete(self.lock_key)
 
     async def _raw_entries(self) -> list[bytes]:
         raw = await self.redis.lrange(self.list_key, 0, -1)

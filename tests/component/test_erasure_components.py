@@ -1,0 +1,117 @@
+"""Erasure intake, suppression list and tombstone log against fakeredis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import fakeredis
+import orjson
+import pytest
+import redis.asyncio
+
+from handlers.erasure_person import identifier_hashes
+from schemas.enums import SuppressionScope
+from schemas.events import ErasureIdentityReceived, ErasureRequested, SuppressionAdded
+from schemas.messages import PersonMessage, SalesforceEvent
+from workers.cli import main
+from workers.erasure.intake import apply_message, request_id_of
+from workers.erasure.suppression import SuppressionList, check_created
+from workers.erasure.tombstones import TombstoneLog
+
+pytestmark = pytest.mark.component
+KEY = b"s" * 32
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[redis.asyncio.Redis]:
+    fake = fakeredis.FakeAsyncRedis()
+    yield fake
+    await fake.aclose()
+
+
+def requested(request_id: str = "er-1") -> PersonMessage:
+    event = ErasureRequested(event_id=f"e-{request_id}", occurred_at=NOW, request_id=request_id)
+    return PersonMessage(individual_id="0PK000000000001", kind="EVENT", event=event)
+
+
+def test_intake_creates_then_verifies_and_ignores_redelivery() -> None:
+    created = apply_message(None, requested())
+    assert created is not None
+    assert request_id_of(requested()) == "er-1"
+    assert created.state == "received"
+    assert apply_message(created, requested()) is None
+    identity = PersonMessage(
+        individual_id="0PK000000000001",
+        kind="EVENT",
+        event=ErasureIdentityReceived(event_id="i", occurred_at=NOW, request_id="er-1"),
+    )
+    verified = apply_message(created, identity)
+    assert verified is not None
+    assert verified.verified_at == NOW
+
+
+def cdc(entity: str, payload: dict[str, object]) -> SalesforceEvent:
+    header = {"entityName": entity, "changeType": "CREATE", "recordIds": ["00Qnew"]}
+    return SalesforceEvent(
+        channel=f"/data/{entity}ChangeEvent",
+        replay_id=7,
+        record_id="00Qnew",
+        entity=entity,
+        change_type="CREATE",
+        payload={"ChangeEventHeader": header, **payload},
+        received_at=NOW,
+    )
+
+
+async def test_recreated_lead_with_the_same_email_is_suppressed(
+    client: redis.asyncio.Redis,
+) -> None:
+    suppression = SuppressionList(client, "t:", KEY)
+    graph = {"Contact": [{"Id": "003", "Email": " Ada@Example.org ", "Phone": "020 7946 0000"}]}
+    await suppression.add(identifier_hashes(graph, "UK", KEY), SuppressionScope.DM_ALL)
+    lead = cdc("Lead", {"Email": "ada@example.org", "IndividualId": "0PK000000000009"})
+    message = await check_created(lead, suppression)
+    assert message is not None
+    assert message.individual_id == "0PK000000000009"
+    assert isinstance(message.event, SuppressionAdded)
+    assert message.event.scope is SuppressionScope.DM_ALL
+    assert "ada" not in message.model_dump_json().lower()
+    phone = cdc("Lead", {"Phone": "+442079460000", "IndividualId": "0PK000000000009"})
+    assert await check_created(phone, suppression) is not None
+    other = cdc("Lead", {"Email": "bob@example.org", "IndividualId": "0PK000000000009"})
+    assert await check_created(other, suppression) is None
+
+
+async def test_tombstone_log_is_idempotent_and_tampering_is_reported(
+    client: redis.asyncio.Redis, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jsonl = tmp_path / "tombstones.jsonl"
+    log = TombstoneLog(client, "t:", jsonl)
+    for n in range(3):
+        fields = {
+            "request_id": f"er-{n}",
+            "individual_id": "0PK000000000001",
+            "received_at": NOW,
+            "executed_at": NOW,
+            "policy_version": "1",
+            "objects": [],
+            "categories": [],
+            "identifier_hashes": [],
+            "actor": "test",
+            "service": "lawful-erasure",
+        }
+        first = await log.append(fields)
+        again = await log.append(fields)
+        assert first == again
+    assert len(jsonl.read_text().splitlines()) == 3
+    assert main(["tombstones", "verify", "--file", str(jsonl)]) == 0
+    lines = jsonl.read_text().splitlines()
+    tampered = orjson.loads(lines[1])
+    tampered["policy_version"] = "2"
+    lines[1] = orjson.dumps(tampered).decode()
+    jsonl.write_text("\n".join(lines) + "\n")
+    assert main(["tombstones", "verify", "--file", str(jsonl)]) == 1
+    assert "entry 1 (request er-1)" in capsys.readouterr().err

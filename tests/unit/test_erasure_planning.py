@@ -1,0 +1,155 @@
+"""Pure erasure planning: masks keep validation passing, actions follow decisions and order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from handlers.erasure_graph import depths, exclusive_documents, plan_actions, rounds
+from handlers.erasure_masks import FieldMeta, field_meta, mask_values, placeholder
+from schemas.erasure_policy import Action, ErasurePolicy
+from schemas.outputs import CategoryDecision
+from workers.erasure.policy import load_policy
+
+pytestmark = pytest.mark.unit
+
+
+def meta(
+    name: str, kind: str, length: int = 80, nillable: bool = True, **extra: object
+) -> FieldMeta:
+    return FieldMeta(name=name, type=kind, length=length, nillable=nillable, **extra)
+
+
+def test_email_mask_is_a_valid_address_within_the_length() -> None:
+    value = placeholder(meta("Email", "email", 80), Action.MASK, "ada@example.org", "abcdef0123")
+    assert value == "erased+abcdef0123@invalid.example"
+    short = placeholder(meta("Email", "email", 20), Action.MASK, "ada@example.org", "abcdef0123")
+    assert isinstance(short, str)
+    assert len(short) <= 20
+    assert "@" in short
+
+
+def test_required_text_is_masked_not_blanked_and_fits() -> None:
+    required = meta("LastName", "string", 8, nillable=False)
+    assert placeholder(required, Action.DELETE, "Lovelace", "abcdef0123") == "Erased a"
+    assert placeholder(meta("FirstName", "string"), Action.DELETE, "Ada", "t") is None
+
+
+def test_picklist_keeps_a_valid_value() -> None:
+    status = meta(
+        "Status", "picklist", nillable=False, picklist_values=("New", "Closed"), default_value="New"
+    )
+    assert placeholder(status, Action.MASK, "Closed", "t") == "Closed"
+    assert placeholder(status, Action.MASK, "Bogus", "t") == "New"
+
+
+def test_phone_mask_looks_like_a_phone() -> None:
+    value = placeholder(meta("Phone", "phone", 40), Action.MASK, "+44 20 7946 0000", "t")
+    assert isinstance(value, str)
+    assert value.startswith("+")
+    assert value.lstrip("+").isdigit()
+
+
+def test_mask_values_skip_empty_readonly_and_unknown_fields() -> None:
+    metas = {"Email": meta("Email", "email"), "Name": meta("Name", "string", updateable=False)}
+    record = {"Email": "a@b.c", "Name": "Ada", "Phone": "+1"}
+    fields = {"Email": Action.MASK, "Name": Action.MASK, "Phone": Action.MASK}
+    assert mask_values(fields, record, metas, "tok") == {"Email": "erased+tok@invalid.example"}
+    assert mask_values(fields, {"Email": None}, metas, "tok") == {}
+
+
+def test_field_meta_reads_describe_entries() -> None:
+    entry = {
+        "name": "Status",
+        "type": "picklist",
+        "length": 40,
+        "nillable": False,
+        "updateable": True,
+        "picklistValues": [
+            {"value": "New", "active": True, "defaultValue": True},
+            {"value": "Old", "active": False, "defaultValue": False},
+        ],
+    }
+    parsed = field_meta(entry)
+    assert parsed.picklist_values == ("New",)
+    assert parsed.default_value == "New"
+
+
+def test_default_policy_is_valid_and_acyclic() -> None:
+    policy = load_policy()
+    order = depths(policy)
+    assert order["Individual"] == 0
+    assert order["EmailMessage"] > order["Case"] > order["Contact"]
+    assert rounds(policy)[0][0] == "Account"  # the root is read with its direct children
+    assert "Individual" in rounds(policy)[0]
+
+
+def test_policy_rejects_unknown_link_targets_and_retained_fields() -> None:
+    base = {"category": "X", "action": "DELETE", "links": [{"field": "A", "to": ["Nope"]}]}
+    with pytest.raises(ValidationError):
+        ErasurePolicy.model_validate(
+            {
+                "version": "1",
+                "objects": {"Individual": {"category": "X", "action": "MASK"}, "Thing": base},
+            }
+        )
+    with pytest.raises(ValidationError):
+        ErasurePolicy.model_validate(
+            {
+                "version": "1",
+                "objects": {
+                    "Individual": {"category": "X", "action": "RETAIN", "fields": {"A": "MASK"}}
+                },
+            }
+        )
+
+
+def test_exclusive_documents_drop_shared_files() -> None:
+    links = [
+        {"ContentDocumentId": "069A", "LinkedEntityId": "003mine"},
+        {"ContentDocumentId": "069B", "LinkedEntityId": "003mine"},
+        {"ContentDocumentId": "069B", "LinkedEntityId": "003other"},
+    ]
+    assert exclusive_documents(links, {"003mine"}) == {"069A"}
+
+
+def test_plan_follows_engine_decisions_and_deletes_children_first() -> None:
+    policy = load_policy()
+    graph = {
+        "Individual": [{"Id": "0PK1", "LastName": "Lovelace"}],
+        "Contact": [{"Id": "0031", "LastName": "Lovelace", "Email": "ada@example.org"}],
+        "Case": [{"Id": "5001", "Subject": "Refund"}],
+        "EmailMessage": [{"Id": "02s1", "Subject": "Re: Refund"}],
+        "Lawful_Erasure_Request__c": [{"Id": "a001"}],
+    }
+    metas = {
+        "Individual": {"LastName": meta("LastName", "string", 80, nillable=False)},
+        "Contact": {
+            "LastName": meta("LastName", "string", 80, nillable=False),
+            "Email": meta("Email", "email"),
+        },
+        "Case": {"Subject": meta("Subject", "string", 255)},
+        "EmailMessage": {"Subject": meta("Subject", "string", 3000)},
+    }
+    until = datetime(2030, 1, 1, tzinfo=UTC)
+    decisions = {
+        "CUSTOMER_SERVICE": CategoryDecision(
+            category="CUSTOMER_SERVICE",
+            decision="RETAIN",
+            ground="Art. 17(3)(e) legal claims",
+            legal_ref="CLAIM-1",
+            retain_until=until,
+        ),
+    }
+    plan = plan_actions(policy, graph, metas, decisions, "er-1")
+    assert [r.record_id for r in plan.deletes] == ["02s1", "0031"]
+    assert [r.record_id for r in plan.masked_only] == ["0PK1"]
+    kept = {r.record_id: r for r in plan.retained}
+    assert kept["5001"].retain_until == until
+    assert kept["5001"].legal_ref == "CLAIM-1"
+    assert "a001" in kept
+    text = plan.model_dump_json()
+    assert "ada@example.org" not in text
+    assert "Lovelace" not in text

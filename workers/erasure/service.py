@@ -1,0 +1,153 @@
+"""`lawful erase run`: the executor (group lawful-erasure on lawful.person-events.v1) and the
+suppression check (group lawful-suppression on lawful.sf-cdc.v1), wired from the Settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import redis.asyncio
+import structlog
+from prometheus_client import CollectorRegistry
+from pydantic import ValidationError
+
+from schemas.config import RulesConfig
+from schemas.messages import PersonMessage, SalesforceEvent
+from schemas.policy import Policy
+from workers.erasure import outputs
+from workers.erasure.executor import Executor, ExecutorConfig
+from workers.erasure.intake import apply_message, request_id_of
+from workers.erasure.metrics import ErasureMetrics
+from workers.erasure.policy import load_policy
+from workers.erasure.sf import ErasureSalesforce
+from workers.erasure.store import RequestStore
+from workers.erasure.suppression import SuppressionList, check_created
+from workers.erasure.tombstones import TombstoneLog
+from workers.salesforce.rest import SimpleSalesforceRest
+from workers.settings import Settings
+
+log = structlog.get_logger("lawful.erasure")
+WAITING = frozenset({"done", "failed", "blocked"})
+
+
+class Consumer(Protocol):
+    async def getmany(self, *partitions: Any, timeout_ms: int = 0) -> dict[Any, list[Any]]: ...
+    async def commit(self) -> None: ...
+
+
+def hash_key(settings: Settings) -> bytes | None:
+    secret = settings.tombstone_key
+    return secret.get_secret_value().encode() if secret is not None else None
+
+
+def engine_policy(settings: Settings) -> Policy:
+    path = settings.engine_config_file
+    rules = RulesConfig() if path is None else RulesConfig.model_validate_json(path.read_bytes())
+    return Policy(rules, ())
+
+
+def redis_from(settings: Settings) -> redis.asyncio.Redis:
+    conf = settings.redis
+    password = conf.password.get_secret_value() if conf.password else None
+    return redis.asyncio.Redis.from_url(conf.url, username=conf.username, password=password)
+
+
+def build_executor(
+    settings: Settings,
+    rest: SimpleSalesforceRest,
+    client: redis.asyncio.Redis,
+    producer: outputs.Producer,
+    *,
+    registry: CollectorRegistry | None = None,
+    hook: Callable[[str], None] | None = None,
+) -> Executor:
+    conf, prefix = settings.erasure, settings.redis.key_prefix
+    key = hash_key(settings)
+    executor = Executor(
+        sf=ErasureSalesforce(rest),
+        store=RequestStore(client, prefix),
+        tombstones=TombstoneLog(client, prefix, settings.data_dir / "tombstones.jsonl"),
+        suppression=SuppressionList(client, prefix, key or b""),
+        producer=producer,
+        policy=load_policy(conf.policy_file),
+        engine=engine_policy(settings),
+        config=ExecutorConfig(
+            recipients=conf.recipients,
+            bulk_threshold=conf.bulk_threshold,
+            purge_recycle_bin=conf.purge_recycle_bin,
+            identity_required=conf.identity_required,
+            max_attempts=conf.max_attempts,
+            retry_wait_max=conf.retry_wait_max,
+            service_identity=conf.service_identity,
+            hash_key=key,
+        ),
+        metrics=ErasureMetrics(registry),
+    )
+    if hook is not None:
+        executor.hook = hook
+    return executor
+
+
+async def handle_person_message(executor: Executor, raw: bytes | None) -> str | None:
+    """Record an erasure event and drive its request; returns the request id it touched."""
+    if raw is None:
+        return None
+    try:
+        message = PersonMessage.model_validate_json(raw)
+    except ValidationError:
+        return None  # the persons agent dead-letters malformed messages
+    request_id = request_id_of(message)
+    if request_id is None:
+        return None
+    current = await executor.store.get(request_id)
+    updated = apply_message(current, message)
+    if updated is not None:
+        await executor.store.put(updated)
+    await executor.run(request_id)
+    return request_id
+
+
+async def resume_pending(executor: Executor, limit: int = 10_000) -> int:
+    """Drive every request a crash left mid-way (not done, failed or blocked)."""
+    resumed = 0
+    for request_id in await executor.store.ids(limit=limit):
+        request = await executor.store.get(request_id)
+        if request is not None and request.state not in WAITING:
+            await executor.run(request_id)
+            resumed += 1
+    return resumed
+
+
+async def handle_cdc(
+    raw: bytes | None, suppression: SuppressionList, producer: outputs.Producer
+) -> PersonMessage | None:
+    """Flag a created Lead/Contact/contact point matching the suppression list."""
+    if raw is None:
+        return None
+    try:
+        event = SalesforceEvent.model_validate_json(raw)
+    except ValidationError:
+        return None
+    message = await check_created(event, suppression)
+    if message is not None:
+        await producer.send(outputs.PERSON_EVENTS, message.individual_id, message)
+        key = f"suppression-match:{event.record_id}"
+        cause = (
+            f"SUPPRESSION_MATCH: {event.entity or ''} {event.record_id} re-created an erased person"
+        )
+        alert = outputs.alert(message.individual_id, "", datetime.now(UTC), cause, key)
+        await producer.send(outputs.ALERTS, message.individual_id, alert)
+        log.warning("suppression_match", record_id=event.record_id)
+    return message
+
+
+async def consume(consumer: Consumer, handle: Callable[[bytes | None], Any]) -> None:
+    """Until cancelled: handle each message, commit after each batch."""
+    while True:
+        batches = await consumer.getmany(timeout_ms=500)
+        for messages in batches.values():
+            for message in messages:
+                await handle(message.value)
+        if batches:
+            await consumer.commit()
