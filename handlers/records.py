@@ -203,9 +203,8 @@ def _apply(
                 person,
             )
             messages.append(removal_message(gone))
-    old_link = (
-        (old_fields, old_persons[0] if old_persons else None) if old_fields is not None else None
-    )
+    linked_before = old_persons[0] if old_persons and not was_deleted else None
+    old_link = (old_fields, linked_before) if old_fields is not None else None
     new_link = (fields, None if deleted else (new_persons[0] if new_persons else None))
     link_updates = link_changes(entity, record_id, old_link, new_link)
     if entity == "OpportunityContactRole" and any(link.linked for link in link_updates):

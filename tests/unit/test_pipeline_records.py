@@ -212,6 +212,15 @@ def test_contact_merge_moves_the_link() -> None:
     assert replica.links[CONTACT] == {OTHER}
 
 
+def test_delete_unlinks_and_undelete_links_again() -> None:
+    replica = Replica()
+    replica.apply(cdc("Contact", "CREATE", CONTACT, {"IndividualId": PERSON}))
+    replica.apply(cdc("Contact", "DELETE", CONTACT, at=T0 + days(1)))
+    assert replica.links[CONTACT] == set()
+    replica.apply(cdc("Contact", "UNDELETE", CONTACT, {"IndividualId": PERSON}, at=T0 + days(2)))
+    assert replica.links[CONTACT] == {PERSON}
+
+
 def test_opportunity_is_resolved_through_its_contact_role() -> None:
     replica = Replica()
     replica.apply(cdc("Contact", "CREATE", CONTACT, {"IndividualId": PERSON}))
