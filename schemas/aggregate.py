@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pydantic import TypeAdapter
+import orjson
+from pydantic import BaseModel, TypeAdapter
 
 from schemas.messages import PermissionCell, RecordFact
 from schemas.state import PersonState
 
+RECENT_STATES = 512  # decoded states kept per process (a hot person is not decoded again)
+
 
 @dataclass(frozen=True, slots=True)
 class AggregateState:
-    """The engine state, the record facts by record id, what was last published, and timers."""
+    """The engine state, the record facts by record id, what was last published, and timers.
+
+    Immutable by convention too: `step_person` builds new dicts, never changes these in place
+    (the codec shares decoded states between calls).
+    """
 
     person: PersonState = field(default_factory=PersonState)
     facts: dict[str, RecordFact] = field(default_factory=dict)
@@ -24,12 +32,44 @@ class AggregateState:
 
 
 _ADAPTER: TypeAdapter[AggregateState] = TypeAdapter(AggregateState)
+_recent: OrderedDict[bytes, AggregateState] = OrderedDict()
+
+
+def _remember(data: bytes, state: AggregateState) -> None:
+    _recent[data] = state
+    _recent.move_to_end(data)
+    if len(_recent) > RECENT_STATES:
+        _recent.popitem(last=False)
+
+
+def _plain(value: object) -> object:
+    """orjson fallback: models as their field dicts, sets as lists (the shapes pydantic reads)."""
+    if isinstance(value, BaseModel):
+        return value.__dict__
+    if isinstance(value, frozenset | set):
+        return list(value)
+    raise TypeError(type(value).__name__)
 
 
 def dump_state(state: AggregateState) -> bytes:
-    """JSON bytes (the table value)."""
-    return _ADAPTER.dump_json(state)
+    """JSON bytes (the table value): orjson writes the dataclasses and models' fields as they
+    are (several times faster than pydantic's serializer); `load_state` validates them."""
+    data = orjson.dumps(state, default=_plain)
+    _remember(data, state)
+    return data
 
 
 def load_state(data: bytes) -> AggregateState:
-    return _ADAPTER.validate_json(data)
+    """The state from its JSON; a value this process wrote recently is not decoded again."""
+    state = _recent.get(data)
+    if state is not None:
+        _recent.move_to_end(data)
+        return state
+    state = _ADAPTER.validate_json(data)
+    _remember(bytes(data), state)
+    return state
+
+
+def clear_state_cache() -> None:
+    """Forget decoded states (tests: force a real decode)."""
+    _recent.clear()
