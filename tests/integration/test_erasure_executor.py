@@ -240,3 +240,53 @@ def where_leaked(emulator: EmulatorHandle, values: list[str]) -> list[tuple[str,
                 if any(v in str(value) for v in values):
                     found.append((sobject, record_id, name))
     return found
+
+
+async def test_emulator_faults_delay_but_never_corrupt(
+    emulator: EmulatorHandle, sf: Salesforce, env: Env
+) -> None:
+    person = build_person(sf)
+    recorder = Recorder()
+    ex = executor(env, recorder)
+
+    def faults(point: str) -> None:
+        if point == "planned":
+            emulator.org.revoke_tokens()  # token expiry: one re-login
+        elif point == "masking":
+            emulator.org.faults.error_burst(5, 503)  # more than the adapter's own retries
+        elif point == "deleting":
+            emulator.org.exhaust_api()  # REQUEST_LIMIT_EXCEEDED mid-erasure
+
+    ex.hook = faults
+    await request(ex.store, person, "er-faults")
+    try:
+        blocked = await ex.run("er-faults")
+    finally:
+        emulator.org.reset_faults()
+    assert blocked is not None
+    assert blocked.state == "blocked"
+    assert blocked.reason is not None
+    assert "REQUEST_LIMIT_EXCEEDED" in blocked.reason or "budget" in blocked.reason.lower()
+    assert [a for a in recorder.on("lawful.alerts.v1") if "BLOCKED" in a.model_dump_json()]
+    assert any(t.state == "masking" for t in blocked.history)
+    # the operator resumes it (`lawful erase resume`): a fresh adapter and executor finish it
+    earlier = [t.state for t in blocked.history if t.state != "blocked"][-1]
+    assert earlier == "deleting"
+    await ex.store.put(blocked.moved("deleting", "resumed"))
+    fresh_rest = SimpleSalesforceRest.from_settings(
+        SalesforceSettings.model_validate(
+            {"credentials_file": emulator.credentials_path, "auth_flow": "jwt"}
+        ),
+        registry=CollectorRegistry(),
+    )
+    try:
+        again = executor(Env(fresh_rest, env.redis, env.prefix, env.tmp), recorder)
+        done = await again.run("er-faults")
+    finally:
+        fresh_rest.close()
+    assert done is not None
+    assert done.state == "done", done.reason
+    assert not where_leaked(emulator, person.personal_values)
+    for sobject in ("Contact", "Lead", "Task", "ContactPointEmail"):
+        assert not any(live(emulator, sobject, i) for i in person.ids[sobject]), sobject
+    assert len(recorder.on("lawful.tombstones.v1")) == 1
