@@ -107,16 +107,19 @@ def index_entries(keys: Keys, snapshot: PermissionsSnapshot) -> IndexEntries:
         if value:
             entries.sets.add(keys.attribute(name, value))
     purposes = {info.purpose_id: info for info in snapshot.purposes}
-    for cell in snapshot.cells:
+    root = keys.root
+    sets, registries, scores = entries.sets, entries.registries, entries.scores
+    for cell in snapshot.cells:  # hot path (bench/search.py): keys built inline
         basis = cell.effective_basis.value if cell.effective_basis is not None else None
         member = cell_tuple(cell.permitted, cell.reason.value, basis)
+        until = cell.valid_until.timestamp() if cell.valid_until is not None else None
+        channels = channel_terms(cell)
         for p_term in purpose_terms(cell.purpose_id, purposes.get(cell.purpose_id)):
-            for c_term in channel_terms(cell):
-                scope = keys.scope(p_term, c_term)
-                entries.sets.add(keys.cell_set(scope, member))
-                entries.registries.add((keys.registry(scope), member))
-                if cell.valid_until is not None:
-                    key = keys.expiry(scope)
-                    score = cell.valid_until.timestamp()
-                    entries.scores[key] = min(score, entries.scores.get(key, score))
+            for c_term in channels:
+                scope = f"{p_term}|{c_term}"
+                sets.add(f"{root}c:{scope}|{member}")
+                registries.add((f"{root}r:{scope}", member))
+                if until is not None:
+                    key = f"{root}e:{scope}"
+                    scores[key] = min(until, scores.get(key, until))
     return entries

@@ -124,6 +124,25 @@ def _queue_narrowing(pipe: Pipeline, target: str, group: Group, scratch: str) ->
     pipe.delete(*parts)
 
 
+def _queue_set_algebra(pipe: Pipeline, target: str, groups: list[Group]) -> None:
+    """Intersect in plain sets, distributing the single-key groups over the union of the cell
+    tuples ((A | B) & C = (A & C) | (B & C)), so no large union is built just to be narrowed;
+    only the (small) result becomes a sorted set. A window group narrows last."""
+    singles = [g.keys[0] for g in groups if g.window is None and len(g.keys) == 1]
+    unions = [g for g in groups if g.window is None and len(g.keys) > 1]
+    window = next((g for g in groups if g.window is not None), None)
+    alternatives = [(key,) for key in unions[0].keys] if unions else [()]
+    parts = [f"{target}:part:{i}" for i in range(len(alternatives))]
+    for part, alternative in zip(parts, alternatives, strict=True):
+        pipe.sinterstore(part, [*alternative, *singles])
+    pipe.zunionstore(target, dict.fromkeys(parts, 0))
+    pipe.delete(*parts)
+    for group in unions[1:]:
+        _queue_narrowing(pipe, target, group, f"{target}:more")
+    if window is not None:
+        _queue_narrowing(pipe, target, window, f"{target}:window")
+
+
 async def materialise(
     client: redis.asyncio.Redis, keys: Keys, query: SearchQuery, target: str, ttl: int
 ) -> None:
@@ -135,12 +154,13 @@ async def materialise(
     async with client.pipeline(transaction=True) as pipe:
         if any(not g.keys for g in groups) or sizes[order[0]] == 0:
             pipe.delete(scratch)
-            pipe.zadd(scratch, {"": -math.inf})  # an empty result is cached too
-        else:
+        elif groups[order[0]].window is not None:  # a narrow expiry window drives
             _queue_driver(pipe, scratch, groups[order[0]])
             for index in order[1:]:
                 _queue_narrowing(pipe, scratch, groups[index], f"{scratch}:part")
-            pipe.zadd(scratch, {"": -math.inf})  # placeholder at rank 0: keeps the key
+        else:
+            _queue_set_algebra(pipe, scratch, groups)
+        pipe.zadd(scratch, {"": -math.inf})  # placeholder at rank 0: keeps the key (even empty)
         pipe.rename(scratch, target)
         pipe.expire(target, ttl)
         await pipe.execute()

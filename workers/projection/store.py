@@ -7,8 +7,9 @@ makes EXEC fail and the batch is retried, so an older snapshot never overwrites 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis.asyncio
 import redis.exceptions
@@ -40,21 +41,44 @@ def decode_snapshot(raw: bytes | str) -> PermissionsSnapshot:
     return PermissionsSnapshot.model_validate_json(raw)
 
 
-def _queue_changes(
-    pipe: Pipeline, member: str, old: IndexEntries | None, new: IndexEntries
-) -> None:
-    old = old or IndexEntries()
-    for key in old.sets - new.sets:
-        pipe.srem(key, member)
-    for key in new.sets - old.sets:
-        pipe.sadd(key, member)
-    for key in old.scores.keys() - new.scores.keys():
-        pipe.zrem(key, member)
-    for key, score in new.scores.items():
-        if old.scores.get(key) != score:
-            pipe.zadd(key, {member: score})
-    for registry, cell in new.registries - old.registries:
-        pipe.sadd(registry, cell)
+@dataclass
+class BatchChanges:
+    """Index changes of a whole batch, grouped by key: one command per key, not per person."""
+
+    added: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    removed: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    scored: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
+    unscored: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    registries: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    documents: dict[str, str] = field(default_factory=dict)
+
+    def person(self, member: str, old: IndexEntries | None, new: IndexEntries) -> None:
+        old = old or IndexEntries()
+        for key in old.sets - new.sets:
+            self.removed[key].append(member)
+        for key in new.sets - old.sets:
+            self.added[key].append(member)
+        for key in old.scores.keys() - new.scores.keys():
+            self.unscored[key].append(member)
+        for key, score in new.scores.items():
+            if old.scores.get(key) != score:
+                self.scored[key][member] = score
+        for registry, cell in new.registries - old.registries:
+            self.registries[registry].add(cell)
+
+    def queue(self, pipe: Pipeline) -> None:
+        for key, members in self.removed.items():
+            pipe.srem(key, *members)
+        for key, members in self.added.items():
+            pipe.sadd(key, *members)
+        for key, members in self.unscored.items():
+            pipe.zrem(key, *members)
+        for key, scores in self.scored.items():
+            pipe.zadd(key, scores)
+        for key, cells in self.registries.items():
+            pipe.sadd(key, *cells)
+        if self.documents:
+            pipe.mset(self.documents)
 
 
 async def write_snapshots(
@@ -94,15 +118,17 @@ def _queue_batch(
     previous: Sequence[bytes | str | None],
 ) -> WriteResult:
     written = stale = 0
+    changes = BatchChanges()
     for (individual_id, snapshot), raw in zip(latest.items(), previous, strict=True):
         old = decode_snapshot(raw) if raw is not None else None
         if old is not None and old.evaluated_at >= snapshot.evaluated_at:
             stale += 1
             continue
         old_entries = index_entries(keys, old) if old is not None else None
-        _queue_changes(pipe, individual_id, old_entries, index_entries(keys, snapshot))
-        pipe.set(keys.person(individual_id), snapshot.model_dump_json())
+        changes.person(individual_id, old_entries, index_entries(keys, snapshot))
+        changes.documents[keys.person(individual_id)] = snapshot.model_dump_json()
         written += 1
+    changes.queue(pipe)
     return WriteResult(written=written, stale=stale)
 
 

@@ -1,0 +1,155 @@
+"""Privacy-details search over a large projection: p50/p95 latency per example query.
+
+Usage: `uv run --frozen python -m bench.search [--persons 1000000] [--runs 50]`
+
+Loads synthetic persons (3 cells each: two marketing products on a channel, one contract cell)
+into an embedded valkey on a free port through the projector's own write path (pipelined
+batches), reports Redis `used_memory`, then times each example query end to end (`run_search`:
+plan, set algebra, first page, documents) with the result cache cleared before every run
+("cold"), and the next page from the cached result ("page 2"). Baseline, same run and client:
+one `GET` round trip of a person document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import redis.asyncio
+
+from schemas.codes import Reason
+from schemas.enums import Basis, Channel
+from schemas.messages import PermissionCell, PermissionsSnapshot, PurposeInfo
+from workers.embedded.redis import start_embedded_redis
+from workers.projection.keys import Keys
+from workers.projection.query import SearchQuery
+from workers.projection.search import run_search
+from workers.projection.store import write_snapshots
+
+NOW = datetime(2026, 11, 2, tzinfo=UTC)
+PRODUCTS = {
+    "insurance": ["pet-insurance", "car-insurance", "home-insurance", "travel-insurance"],
+    "banking": ["savings", "credit-card", "mortgage"],
+    "travel": ["flights", "hotels", "cruises"],
+}
+INFO = {p: PurposeInfo(purpose_id=p, category="MARKETING", parent_id=parent)
+        for parent, products in PRODUCTS.items() for p in products}  # fmt: skip
+INFO["billing"] = PurposeInfo(purpose_id="billing", category="NON_MARKETING")
+CHANNELS = [Channel.EMAIL, Channel.SMS, Channel.PHONE_LIVE, Channel.POST]
+REFUSALS = [Reason.CONSENT_WITHDRAWN, Reason.CHANNEL_OPT_OUT, Reason.CONSENT_EXPIRED]
+BRANDS = [f"brand-{i}" for i in range(5)]
+COUNTRIES = ["DE", "FR", "GB", "IT", "ES"]
+
+QUERIES: dict[str, dict[str, str]] = {
+    "email consent, pet insurance, expiring next week": {
+        "purpose": "pet-insurance", "channel": "EMAIL", "permitted": "true",
+        "expires_from": NOW.isoformat(), "expires_to": (NOW + timedelta(days=7)).isoformat()},
+    "SMS withdrawals in one brand": {
+        "reason": "CONSENT_WITHDRAWN", "channel": "SMS", "brand": "brand-2"},
+    "insurance refusals in FR": {"purpose": "insurance", "permitted": "false",
+                                 "jurisdiction": "FR"},
+    "anything expiring tomorrow": {
+        "expires_from": NOW.isoformat(), "expires_to": (NOW + timedelta(days=1)).isoformat()},
+    "broad: marketing permitted (category)": {"purpose": "MARKETING", "permitted": "true"},
+}  # fmt: skip
+
+
+def synthetic(index: int, rng: random.Random) -> PermissionsSnapshot:
+    cells = []
+    for purpose in rng.sample(sorted(set(INFO) - {"billing"}), 2):
+        permitted = rng.random() < 0.8
+        until = NOW + timedelta(days=rng.uniform(0, 730)) if permitted else None
+        cells.append(PermissionCell.model_construct(
+            purpose_id=purpose, channel=rng.choice(CHANNELS), permitted=permitted,
+            reason=Reason.CONSENT_ACTIVE if permitted else rng.choice(REFUSALS), rule="R5",
+            row="consent", effective_basis=Basis.CONSENT, valid_until=until,
+            secondary_reasons=()))  # fmt: skip
+    cells.append(PermissionCell.model_construct(
+        purpose_id="billing", channel=None, permitted=True, reason=Reason.CONTRACT_ACTIVE,
+        rule="R9", row="contract", effective_basis=Basis.CONTRACT, valid_until=None,
+        secondary_reasons=()))  # fmt: skip
+    return PermissionsSnapshot.model_construct(
+        schema_version=1, individual_id=f"0PK{index:012d}", org_id=f"00D{index % 2}",
+        brand=rng.choice(BRANDS), jurisdiction=rng.choice(COUNTRIES), evaluated_at=NOW,
+        erased=False, purposes=tuple(INFO[c.purpose_id] for c in cells), cells=tuple(cells),
+        next_horizon=None)  # fmt: skip
+
+
+async def load(client: redis.asyncio.Redis, keys: Keys, persons: int, batch: int) -> float:
+    rng = random.Random(7)
+    started = time.perf_counter()
+    for first in range(0, persons, batch):
+        snapshots = [synthetic(i, rng) for i in range(first, min(first + batch, persons))]
+        await write_snapshots(client, keys, snapshots)
+        if first and first % 100_000 == 0:
+            print(f"  loaded {first:,} ({first / (time.perf_counter() - started):,.0f}/s)")
+    return time.perf_counter() - started
+
+
+async def timed(runs: int, call: Callable[[], Awaitable[object]]) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def summary(samples: list[float]) -> str:
+    p95 = statistics.quantiles(samples, n=20)[18] if len(samples) >= 20 else max(samples)
+    return f"p50 {statistics.median(samples):7.2f} ms  p95 {p95:7.2f} ms"
+
+
+async def measure(client: redis.asyncio.Redis, keys: Keys, runs: int) -> None:
+    baseline = await timed(runs * 4, lambda: client.get(keys.person("0PK000000000001")))
+    print(f"{'baseline: one GET round trip':52} {summary(baseline)}")
+    for name, filters in QUERIES.items():
+        query = SearchQuery.model_validate({**filters, "limit": "50"})
+
+        async def cold(query: SearchQuery = query) -> object:
+            await client.delete(keys.result(query.digest()))
+            return await run_search(client, keys, query)
+
+        first = await run_search(client, keys, query)
+        cold_samples = await timed(runs, cold)
+        line = f"{name:52} {summary(cold_samples)}  total {first.total:,}"
+        if first.next_cursor:
+            paged = query.model_copy(update={"cursor": first.next_cursor})
+
+            async def page_two(query: SearchQuery = paged) -> object:
+                return await run_search(client, keys, query)
+
+            line += f"\n{'  page 2 (cached result)':52} {summary(await timed(runs, page_two))}"
+        print(line)
+
+
+async def main(persons: int, runs: int, batch: int) -> None:
+    server = start_embedded_redis()
+    client = redis.asyncio.Redis.from_url(server.url)
+    keys = Keys("bench:")
+    try:
+        print(f"loading {persons:,} persons into valkey on port {server.port} ...")
+        seconds = await load(client, keys, persons, batch)
+        memory = await client.info("memory")
+        keyspace = await client.dbsize()
+        print(f"loaded in {seconds:,.1f} s ({persons / seconds:,.0f} persons/s); "
+              f"used_memory {memory['used_memory_human']} "
+              f"({memory['used_memory'] / persons:,.0f} B/person), {keyspace:,} keys")  # fmt: skip
+        await measure(client, keys, runs)
+    finally:
+        await client.aclose()
+        server.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--batch", type=int, default=1000)
+    args = parser.parse_args()
+    asyncio.run(main(args.persons, args.runs, args.batch))
