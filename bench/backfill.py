@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
@@ -31,9 +33,21 @@ from workers.salesforce.rest import SimpleSalesforceRest
 from workers.settings import KafkaSettings, SalesforceSettings, Settings
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class RunningEmulator:
+    credentials: Path
+    pid: int
+
+
 @contextmanager
-def seeded_emulator(persons: int, workdir: Path) -> Iterator[Path]:
-    """Run the emulator with `persons` seeded people; yields its credentials file."""
+def seeded_emulator(persons: int, workdir: Path) -> Iterator[RunningEmulator]:
+    """Run the emulator with `persons` seeded people (its own process)."""
     state = workdir / "emulator"
     command = [
         sys.executable, "-m", "emulator", "--port", "0", "--state-dir", str(state),
@@ -44,7 +58,7 @@ def seeded_emulator(persons: int, workdir: Path) -> Iterator[Path]:
         while process.stdout and "credentials:" not in process.stdout.readline():
             if process.poll() is not None:
                 raise RuntimeError("the emulator exited")
-        yield state / "credentials.json"
+        yield RunningEmulator(state / "credentials.json", process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -95,15 +109,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-backfill-") as workdir:
         broker = start_embedded_tansu()
         try:
-            with seeded_emulator(args.persons, Path(workdir)) as credentials:
+            with seeded_emulator(args.persons, Path(workdir)) as emulator:
                 settings = Settings(
-                    salesforce=SalesforceSettings(credentials_file=credentials, auth_flow="jwt"),
+                    salesforce=SalesforceSettings(
+                        credentials_file=emulator.credentials, auth_flow="jwt"
+                    ),
                     kafka=KafkaSettings(
                         bootstrap=broker.url, topic_prefix=f"bench{uuid.uuid4().hex[:8]}."
                     ),
                 )
                 read, read_s = asyncio.run(read_only(settings, entities))
+                pids = {"lawful": os.getpid(), "emulator": emulator.pid, "tansu": broker.pid or 0}
+                before = {name: cpu_seconds(pid) for name, pid in pids.items()}
                 produced, backfill_s, calls = asyncio.run(full_backfill(settings, entities))
+                cpu = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
         finally:
             broker.stop()
     persons = args.persons
@@ -116,6 +135,13 @@ def main() -> None:
         f"lawful backfill -> Tansu (target >= 2,000/s)    {backfill_s:7.2f} s  "
         f"{persons / backfill_s:8,.0f} persons/s  {produced / backfill_s:8,.0f} records/s  "
         f"({calls} API calls, {backfill_s / read_s:.2f}x the baseline time)"
+    )
+    busiest = max(cpu.values())
+    print(
+        "CPU seconds during the backfill: "
+        + ", ".join(f"{name} {seconds:.2f}" for name, seconds in cpu.items())
+        + f"; on 2 idle cores the busiest process bounds it at ~{persons / busiest:,.0f} persons/s"
+        + f" (load average now {os.getloadavg()[0]:.1f})"
     )
 
 

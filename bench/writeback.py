@@ -149,11 +149,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-writeback-") as workdir:
         broker = start_embedded_tansu()
         try:
-            with seeded_emulator(0, Path(workdir)) as credentials:
+            with seeded_emulator(0, Path(workdir)) as emulator:
                 kafka = KafkaSettings(
                     bootstrap=broker.url, topic_prefix=f"b{uuid.uuid4().hex[:8]}."
                 )
-                asyncio.run(measure(credentials, kafka, args.persons, args.snapshots))
+                asyncio.run(measure(emulator.credentials, kafka, args.persons, args.snapshots))
         finally:
             broker.stop()
 

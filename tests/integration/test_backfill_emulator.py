@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.emulator import EmulatorHandle, sobject
+from tests.fixtures.emulator import EmulatorHandle, rest, sobject
 from tests.fixtures.kafka import create_lawful_topics
 from tests.integration.lawful_process import lawful_env, read_topic
 
@@ -44,6 +44,24 @@ def seed(emulator: EmulatorHandle, tag: str) -> tuple[list[str], list[str]]:
     return individuals, contacts
 
 
+def create_individuals(emulator: EmulatorHandle, tag: str, count: int) -> list[str]:
+    sf = emulator.salesforce()
+    ids: list[str] = []
+    try:
+        for start in range(0, count, 200):
+            body = {
+                "allOrNone": True,
+                "records": [
+                    {"attributes": {"type": "Individual"}, "LastName": f"Bulk{tag}{i}"}
+                    for i in range(start, min(count, start + 200))
+                ],
+            }
+            ids += [str(r["id"]) for r in rest(sf, "composite/sobjects", "POST", json=body)]
+    finally:
+        sf.session.close()
+    return ids
+
+
 def ids_since(emulator: EmulatorHandle, entity: str, since: str) -> set[str]:
     sf = emulator.salesforce()
     try:
@@ -68,14 +86,16 @@ async def test_backfill_produces_one_snapshot_per_record(
     since = (datetime.now(UTC) - timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     tag = uuid.uuid4().hex[:8]
     individuals, contacts = await asyncio.to_thread(seed, emulator, tag)
+    bulk = await asyncio.to_thread(create_individuals, emulator, tag, 230)  # > 1 page of 200
     expected = ids_since(emulator, "Individual", since) | ids_since(emulator, "Contact", since)
-    assert set(individuals) | set(contacts) <= expected
+    assert set(individuals) | set(contacts) | set(bulk) <= expected
     env = lawful_env(
         emulator,
         redis_url=redis_url,
         redis_prefix=redis_prefix,
         kafka_bootstrap=kafka_bootstrap,
         topic_prefix=topic_prefix,
+        LAWFUL_BRIDGE__BACKFILL_PAGE_SIZE="200",
     )
     done = await asyncio.to_thread(
         subprocess.run,

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
 
+from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
+
+from workers.backfill.batches import KeyedBatches
 from workers.backfill.progress import Progress
 from workers.backfill.reader import pages
 from workers.backfill.shape import snapshot_json
@@ -19,13 +21,9 @@ from workers.bridge.messages import CDC_TOPIC
 from workers.salesforce.rest import SimpleSalesforceRest
 
 
-class Producer(Protocol):
-    async def send(self, topic: str, value: bytes, key: bytes) -> asyncio.Future[Any]: ...
-
-
 async def backfill(
     rest: SimpleSalesforceRest,
-    producer: Producer,
+    producer: AIOKafkaProducer,
     entities: Sequence[str],
     *,
     since: datetime | None = None,
@@ -41,6 +39,7 @@ async def backfill(
 
     async def one(entity: str) -> int:
         count = 0
+        batches = KeyedBatches(producer, topic)
         async with slots:
             first = True
             async for page in pages(rest, entity, since=since, page_size=page_size):
@@ -48,15 +47,10 @@ async def backfill(
                     progress.add_total(page.total)
                 first = False
                 received_at = clock()
-                deliveries = [
-                    await producer.send(
-                        topic,
-                        value=snapshot_json(entity, record, received_at=received_at),
-                        key=str(record["Id"]).encode(),
-                    )
-                    for record in page.records
-                ]
-                await asyncio.gather(*deliveries)
+                for record in page.records:
+                    value = snapshot_json(entity, record, received_at=received_at)
+                    await batches.add(str(record["Id"]).encode(), value)
+                await batches.flush()  # acknowledged before it counts
                 count += len(page.records)
                 if progress is not None:
                     progress.advance(len(page.records))

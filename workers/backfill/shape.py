@@ -62,6 +62,8 @@ def cdc_body(entity: str, record: Mapping[str, Any]) -> dict[str, Any]:
     )
     mapping, compounds = _component_map(entity, person_account)
     skipped = NEVER_SENT | compounds  # REST renders compounds itself (string Name, lower-case)
+    if not mapping:  # most objects: no compound fields
+        return {k: v for k, v in record.items() if v is not None and k not in skipped}
     body: dict[str, Any] = {}
     for name, value in record.items():
         if value is None or name in skipped:
@@ -77,8 +79,11 @@ def cdc_body(entity: str, record: Mapping[str, Any]) -> dict[str, Any]:
 def commit_ms(record: Mapping[str, Any]) -> int | None:
     """`LastModifiedDate` (REST: `2026-11-29T10:00:00.000+0000`) as epoch milliseconds."""
     raw = record.get("LastModifiedDate") or record.get("CreatedDate")
-    if not isinstance(raw, str):
-        return None
+    return _epoch_ms(raw) if isinstance(raw, str) else None
+
+
+@lru_cache(maxsize=4096)  # records saved in one transaction share their timestamp
+def _epoch_ms(raw: str) -> int:
     text = raw.replace("Z", "+00:00")
     if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
         text = f"{text[:-2]}:{text[-2:]}"  # +0000 -> +00:00
