@@ -1,0 +1,24 @@
+"""Backfill batches pick the partition aiokafka's default partitioner picks (same key, same
+partition as the bridge's CDC messages)."""
+
+from __future__ import annotations
+
+import pytest
+from aiokafka.partitioner import DefaultPartitioner  # type: ignore[import-untyped]
+from hypothesis import given
+from hypothesis import strategies as st
+
+from workers.backfill.batches import partition_for
+
+pytestmark = pytest.mark.unit
+
+
+@given(key=st.binary(min_size=1, max_size=40), count=st.integers(min_value=1, max_value=64))
+def test_partition_matches_the_default_partitioner(key: bytes, count: int) -> None:
+    partitions = list(range(count))
+    assert partition_for(key, partitions) == DefaultPartitioner()(key, partitions, partitions)
+
+
+def test_record_ids_spread_over_partitions() -> None:
+    chosen = {partition_for(f"003{i:015d}".encode(), list(range(8))) for i in range(200)}
+    assert chosen == set(range(8))
