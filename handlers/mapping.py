@@ -8,9 +8,10 @@ from handlers.fast_models import construct
 from handlers.mapping_base import RecordChange
 from handlers.mapping_lawful import LAWFUL_MAPPERS
 from handlers.sf_values import flag, instant, picklist, text
-from schemas.enums import Actor, CaptureMethod, Channel, ConsentStatus, OptOutMethod
+from schemas.enums import Actor, Basis, CaptureMethod, Channel, ConsentStatus, OptOutMethod
 from schemas.errors import InvalidInputError
 from schemas.events import (
+    BasisChangeRequested,
     ChannelOptedOut,
     ConsentReconfirmed,
     ConsentRecorded,
@@ -34,6 +35,7 @@ _TYPE_CHANNEL: dict[str, Channel | None] = {
     "Social": Channel.SOCIAL_DM,
     "Web": None,
 }
+_CHANNEL_STOP = {Channel.SMS: OptOutMethod.STOP_REPLY, Channel.POST: OptOutMethod.RETURN_TO_SENDER}
 CONSENT_FIELDS = (
     "DataUsePurposeId",
     "ContactPointType",
@@ -169,6 +171,24 @@ def consent_recorded(change: RecordChange) -> ConsentRecorded | None:
     return construct(ConsentRecorded, values)
 
 
+def _stop_or_return(change: RecordChange, recorded: ConsentRecorded) -> ChannelOptedOut | None:
+    """An SMS STOP or a returned letter arrives as an OptOut consent on that channel
+    (salesforce/README.md, CHANNEL_OPT_OUT row): also a channel opt-out, once."""
+    method = _CHANNEL_STOP.get(recorded.channel) if recorded.channel is not None else None
+    if method is None or recorded.status is not ConsentStatus.OPT_OUT:
+        return None
+    if change.before is not None and change.before.get("PrivacyConsentStatus") == "OptOut":
+        return None
+    return ChannelOptedOut(
+        event_id=change.event_id("CHANNEL_OPT_OUT", recorded.occurred_at),
+        occurred_at=recorded.occurred_at,
+        source=change.source(),
+        channel=recorded.channel,
+        method=method,
+        purpose_id=recorded.purpose_id,
+    )
+
+
 def _consent(change: RecordChange) -> list[PersonMessage]:
     if change.deleted:
         return []
@@ -188,6 +208,9 @@ def _consent(change: RecordChange) -> list[PersonMessage]:
             )
             messages.append(change.message(doi))
         messages.append(change.message(recorded))
+        opt_out = _stop_or_return(change, recorded)
+        if opt_out is not None:
+            messages.append(change.message(opt_out))
     reconfirmed = change.appeared("Lawful_Reconfirmed_At__c")
     purpose_id = text(change.after, "DataUsePurposeId")
     if reconfirmed is not None and purpose_id is not None:
@@ -262,6 +285,23 @@ def person_messages(change: RecordChange) -> list[PersonMessage]:
     """The messages one record change means for one person (an unknown object: none)."""
     mapper = MAPPERS.get(change.entity)
     return mapper(change) if mapper is not None else []
+
+
+def basis_change(change: RecordChange) -> BasisChangeRequested | None:
+    """An UPDATE of `DataUsePurpose.Lawful_Basis__c` (BASIS_CHANGE row): an event for every
+    person of the purpose, which the worker fans out (the replica knows no person list)."""
+    if change.before is None or change.deleted or not change.changed(("Lawful_Basis__c",)):
+        return None
+    new_basis = picklist(change.after, "Lawful_Basis__c", Basis)
+    if new_basis is None:
+        return None
+    return BasisChangeRequested(
+        event_id=change.event_id("BASIS_CHANGE"),
+        occurred_at=change.version(),
+        source=change.source(),
+        purpose_id=change.record_id,
+        new_basis=new_basis,
+    )
 
 
 def removal_message(change: RecordChange) -> PersonMessage:

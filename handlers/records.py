@@ -8,15 +8,16 @@ older than the image, or the same (transactionKey, sequenceNumber) again, change
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from handlers.fast_models import construct
-from handlers.mapping import person_messages, removal_message
+from handlers.mapping import basis_change, person_messages, removal_message
 from handlers.mapping_base import RecordChange
 from handlers.mapping_lawful import erasure_platform_event
 from handlers.resolve import CATALOGUE, Links, link_changes, persons_of
 from handlers.sf_values import epoch_ms, instant
+from schemas.events import BasisChangeRequested
 from schemas.messages import PersonMessage, SalesforceEvent
 from schemas.records import LinkChange, RecordImage, ResyncRequest
 
@@ -34,6 +35,7 @@ class RecordUpdate:
     unresolved: str | None = None
     links: tuple[LinkChange, ...] = ()
     catalogue: bool = False  # a purpose / LIA changed: refresh the purpose catalogue
+    basis_change: BasisChangeRequested | None = None  # for every person of the purpose
 
 
 def flatten(payload: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -180,29 +182,10 @@ def _apply(
         },
     )
     was_deleted = image.deleted if image is not None and known else True
-    messages: list[PersonMessage] = []
-    for person in new_persons:
-        before = old_fields if person in old_persons and not was_deleted else None
-        messages.extend(
-            person_messages(
-                RecordChange(
-                    entity, record_id, before, fields, deleted, commit_ms, event.replay_id, person
-                )
-            )
-        )
-    for person in old_persons:
-        if person not in new_persons:  # re-parented or merged away: the old person is told
-            gone = RecordChange(
-                entity,
-                record_id,
-                old_fields,
-                old_fields or {},
-                True,
-                commit_ms,
-                event.replay_id,
-                person,
-            )
-            messages.append(removal_message(gone))
+    change_of = RecordChange(
+        entity, record_id, old_fields, fields, deleted, commit_ms, event.replay_id, ""
+    )
+    messages = _tell(change_of, old_persons, new_persons, was_deleted=was_deleted)
     linked_before = old_persons[0] if old_persons and not was_deleted else None
     old_link = (old_fields, linked_before) if old_fields is not None else None
     new_link = (fields, None if deleted else (new_persons[0] if new_persons else None))
@@ -221,4 +204,26 @@ def _apply(
         unresolved=unresolved,
         links=link_updates,
         catalogue=entity in CATALOGUE,
+        basis_change=basis_change(change_of) if entity == "DataUsePurpose" else None,
     )
+
+
+def _tell(
+    change: RecordChange,
+    old_persons: tuple[str, ...],
+    new_persons: tuple[str, ...],
+    *,
+    was_deleted: bool,
+) -> list[PersonMessage]:
+    """Messages for each person of the record; a person it left gets a deleted record fact."""
+    messages: list[PersonMessage] = []
+    for person in new_persons:
+        known = person in old_persons and not was_deleted
+        before = change.before if known else None
+        messages.extend(person_messages(replace(change, before=before, individual_id=person)))
+    for person in old_persons:
+        if person not in new_persons:  # re-parented or merged away
+            old = change.before or {}
+            gone = replace(change, after=old, deleted=True, individual_id=person)
+            messages.append(removal_message(gone))
+    return messages

@@ -168,6 +168,45 @@ def test_phone_needs_the_lawful_channel() -> None:
     assert event.channel is Channel.SMS
 
 
+@pytest.mark.parametrize(
+    ("channel", "method"),
+    [("SMS", OptOutMethod.STOP_REPLY), ("POST", OptOutMethod.RETURN_TO_SENDER)],
+)
+def test_sms_stop_and_returned_post_are_channel_opt_outs(
+    channel: str, method: OptOutMethod
+) -> None:
+    replica = Replica()
+    replica.apply(
+        cdc(
+            "ContactPointTypeConsent", "CREATE", CONSENT, consent_fields("pet-mkt", channel=channel)
+        )
+    )
+    later = T0 + days(2)
+    change = {"PrivacyConsentStatus": "OptOut", "CaptureDate": iso(later)}
+    update = replica.apply(cdc("ContactPointTypeConsent", "UPDATE", CONSENT, change, at=later))
+    recorded, opt_out = events(update)
+    assert isinstance(recorded, ConsentRecorded)
+    assert recorded.status is ConsentStatus.OPT_OUT
+    assert isinstance(opt_out, ChannelOptedOut)
+    assert (opt_out.channel.value, opt_out.method, opt_out.purpose_id) == (
+        channel,
+        method,
+        "pet-mkt",
+    )
+    renamed = replica.apply(
+        cdc(
+            "ContactPointTypeConsent", "UPDATE", CONSENT, {"CaptureSource": "x"}, at=later + days(1)
+        )
+    )
+    assert not any(isinstance(e, ChannelOptedOut) for e in events(renamed))
+
+
+def test_email_opt_out_consent_is_not_a_channel_opt_out() -> None:
+    fields = consent_fields("pet-mkt", status="OptOut")
+    event = only(Replica().apply(cdc("ContactPointTypeConsent", "CREATE", CONSENT, fields)))
+    assert isinstance(event, ConsentRecorded)
+
+
 def test_double_opt_in_appearing_confirms() -> None:
     replica = Replica()
     replica.apply(cdc("ContactPointTypeConsent", "CREATE", CONSENT, consent_fields("pet-mkt")))

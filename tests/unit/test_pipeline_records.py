@@ -272,6 +272,33 @@ def test_catalogue_changes_are_flagged() -> None:
     assert update.unresolved is None
 
 
+def test_a_purpose_basis_update_is_a_basis_change_to_fan_out() -> None:
+    replica = Replica()
+    purpose = "0ZW000000000001AAA"
+    created = replica.apply(
+        cdc("DataUsePurpose", "CREATE", purpose, {"Lawful_Basis__c": "CONSENT"})
+    )
+    assert created.basis_change is None
+    renamed = replica.apply(
+        cdc("DataUsePurpose", "UPDATE", purpose, {"Name": "x"}, at=T0 + days(1))
+    )
+    assert renamed.basis_change is None
+    update = replica.apply(
+        cdc(
+            "DataUsePurpose",
+            "UPDATE",
+            purpose,
+            {"Lawful_Basis__c": "LEGITIMATE_INTERESTS"},
+            at=T0 + days(2),
+        )
+    )
+    change = update.basis_change
+    assert change is not None
+    assert (change.purpose_id, change.new_basis.value) == (purpose, "LEGITIMATE_INTERESTS")
+    assert change.occurred_at == T0 + days(2)
+    assert update.catalogue
+
+
 def test_erasure_platform_event() -> None:
     event = SalesforceEvent(
         channel="/event/Lawful_Erasure_Request__e",
