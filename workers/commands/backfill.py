@@ -12,6 +12,7 @@ from typing import Any
 from workers.backfill.progress import Progress
 from workers.backfill.run import backfill
 from workers.bridge.kafka import build_producer
+from workers.pipeline.logs import configure_logging
 from workers.salesforce.rest import SimpleSalesforceRest
 from workers.settings import Settings, load_settings
 
@@ -48,6 +49,7 @@ async def _backfill(settings: Settings, entities: list[str], since: datetime | N
 
 
 def _run(args: argparse.Namespace) -> int:
+    configure_logging("warning")  # stderr carries the progress bar
     settings = load_settings()
     entities = list(args.entities or settings.bridge.entities)
     return asyncio.run(_backfill(settings, entities, args.since))

@@ -7,11 +7,13 @@ import asyncio
 from typing import Any
 
 from workers.bridge.app import run_bridge
+from workers.pipeline.logs import configure_logging
 from workers.settings import load_settings
 
 
 def _run(args: argparse.Namespace) -> int:
     del args
+    configure_logging()
     asyncio.run(run_bridge(load_settings()))
     return 0
 

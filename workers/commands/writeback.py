@@ -6,12 +6,14 @@ import argparse
 import asyncio
 from typing import Any
 
+from workers.pipeline.logs import configure_logging
 from workers.settings import load_settings
 from workers.writeback.app import run_writeback
 
 
 def _run(args: argparse.Namespace) -> int:
     del args
+    configure_logging()
     asyncio.run(run_writeback(load_settings()))
     return 0
 
