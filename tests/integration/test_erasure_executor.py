@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 import stamina
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
 from pydantic import BaseModel
 from simple_salesforce.api import Salesforce
 
@@ -157,6 +157,11 @@ async def test_person_with_fifty_records_is_erased(
     assert not [v for v in person.personal_values if v in text]
     assert first_break(read_jsonl(env.tmp / "tombstones.jsonl")) is None
     assert done.api_calls <= 5 + 3 * 20  # purge costs 3 calls per object type
+    contacts = emulator.org.store.tables["Contact"]
+    assert not [i for i in person.ids["Contact"] if i in contacts]  # purged from the bin
+    metrics = generate_latest(ex.metrics.registry).decode()
+    assert "lawful_erasure_records_total" in metrics
+    assert not [v for v in person.personal_values if v in metrics]
 
 
 async def test_legal_hold_keeps_the_held_category(
@@ -176,8 +181,10 @@ async def test_legal_hold_keeps_the_held_category(
     assert kept["CUSTOMER_SERVICE"].legal_ref == "CLAIM-42"
     assert done.plan is not None
     retained = {(r.sobject, r.record_id) for r in done.plan.retained}
-    assert {("Case", i) for i in person.ids["Case"]} <= retained
-    assert done.api_calls <= 8  # 2 describes (cached later), 4 reads, 1 mask, 1 delete
+    expected = {("Case", i) for i in person.ids["Case"]}
+    expected |= {("Lawful_Legal_Hold__c", i) for i in person.ids["Lawful_Legal_Hold__c"]}
+    assert retained == expected  # exactly what the hold and the policy keep
+    assert done.api_calls <= 7  # 2 describes (cached later), 4 reads, 1 mask + delete
 
 
 async def test_crash_at_every_step_resumes_to_the_same_end(
@@ -247,7 +254,7 @@ async def test_emulator_faults_delay_but_never_corrupt(
 ) -> None:
     person = build_person(sf)
     recorder = Recorder()
-    ex = executor(env, recorder)
+    ex = executor(env, recorder, purge=True)
 
     def faults(point: str) -> None:
         if point == "planned":
@@ -255,7 +262,7 @@ async def test_emulator_faults_delay_but_never_corrupt(
         elif point == "masking":
             emulator.org.faults.error_burst(5, 503)  # more than the adapter's own retries
         elif point == "deleting":
-            emulator.org.exhaust_api()  # REQUEST_LIMIT_EXCEEDED mid-erasure
+            emulator.org.exhaust_api()  # REQUEST_LIMIT_EXCEEDED mid-erasure (before the purge)
 
     ex.hook = faults
     await request(ex.store, person, "er-faults")
@@ -271,8 +278,8 @@ async def test_emulator_faults_delay_but_never_corrupt(
     assert any(t.state == "masking" for t in blocked.history)
     # the operator resumes it (`lawful erase resume`): a fresh adapter and executor finish it
     earlier = [t.state for t in blocked.history if t.state != "blocked"][-1]
-    assert earlier == "deleting"
-    await ex.store.put(blocked.moved("deleting", "resumed"))
+    assert earlier == "purging"
+    await ex.store.put(blocked.moved("purging", "resumed"))
     fresh_rest = SimpleSalesforceRest.from_settings(
         SalesforceSettings.model_validate(
             {"credentials_file": emulator.credentials_path, "auth_flow": "jwt"}
@@ -280,7 +287,7 @@ async def test_emulator_faults_delay_but_never_corrupt(
         registry=CollectorRegistry(),
     )
     try:
-        again = executor(Env(fresh_rest, env.redis, env.prefix, env.tmp), recorder)
+        again = executor(Env(fresh_rest, env.redis, env.prefix, env.tmp), recorder, purge=True)
         done = await again.run("er-faults")
     finally:
         fresh_rest.close()

@@ -9,6 +9,7 @@ import contextlib
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 import redis.asyncio
 
@@ -171,3 +172,14 @@ async def test_request_to_tombstone_and_suppression(
     monkeypatch.setenv("LAWFUL_REDIS__URL", redis_url)
     monkeypatch.setenv("LAWFUL_REDIS__KEY_PREFIX", redis_prefix)
     assert await asyncio.to_thread(main, ["tombstones", "verify"]) == 0
+    client = redis.asyncio.Redis.from_url(redis_url)
+    try:  # tampering with the stored entry (fewer records claimed deleted) is detected
+        key = f"{redis_prefix}tombstones"
+        raw = await client.lindex(key, 0)
+        assert raw is not None
+        entry = orjson.loads(raw)
+        entry["objects"][0]["deleted"] += 1
+        await client.lset(key, 0, orjson.dumps(entry).decode())
+    finally:
+        await client.aclose()
+    assert await asyncio.to_thread(main, ["tombstones", "verify"]) == 1

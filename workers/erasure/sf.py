@@ -10,9 +10,10 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from workers.salesforce.collections import SaveResult, chunked, parse_results
-from workers.salesforce.errors import SalesforceRequestError
+from workers.salesforce.errors import SalesforceRequestError, SalesforceUnavailableError
 from workers.salesforce.rest import SimpleSalesforceRest
 
 COMPOSITE_LIMIT = 25
@@ -67,6 +68,42 @@ class ErasureSalesforce:
         payload = await self._restful("update", "composite/sobjects", method="PATCH", json=body)
         return parse_results(payload, len(records))
 
+    async def mask_then_delete(
+        self, records: Sequence[Mapping[str, Any]], ids: Sequence[str]
+    ) -> tuple[list[SaveResult], list[SaveResult]]:
+        """Small graphs: the masks (PATCH) and deletes (DELETE) as one composite call, in order."""
+        base = await self._base()
+        requests: list[dict[str, Any]] = []
+        if records:
+            requests.append(
+                {
+                    "method": "PATCH",
+                    "url": f"{base}/composite/sobjects",
+                    "referenceId": "masks",
+                    "body": {"allOrNone": False, "records": list(records)},
+                }
+            )
+        if ids:
+            query = urlencode({"ids": ",".join(ids), "allOrNone": "false"})
+            requests.append(
+                {
+                    "method": "DELETE",
+                    "url": f"{base}/composite/sobjects?{query}",
+                    "referenceId": "deletes",
+                }
+            )
+        answer = await self._restful(
+            "composite",
+            "composite",
+            method="POST",
+            json={"allOrNone": False, "compositeRequest": requests},
+        )
+        bodies = {str(s["referenceId"]): s for s in (answer or {}).get("compositeResponse", [])}
+        return (
+            _sub_results(bodies.get("masks"), len(records)),
+            _sub_results(bodies.get("deletes"), len(ids)),
+        )
+
     async def delete_ids(self, ids: Sequence[str]) -> list[SaveResult]:
         params = {"ids": ",".join(ids), "allOrNone": "false"}
         payload = await self._restful(
@@ -119,6 +156,15 @@ class ErasureSalesforce:
         )
         rows = list(csv.DictReader(io.StringIO(response.text)))
         return [(row.get("Id", ""), row.get("sf__Error", "")) for row in rows]
+
+
+def _sub_results(sub: Mapping[str, Any] | None, expected: int) -> list[SaveResult]:
+    if expected == 0:
+        return []
+    if sub is None or int(sub.get("httpStatusCode", 500)) >= 300:
+        body = None if sub is None else sub.get("body")
+        raise SalesforceUnavailableError(f"composite subrequest failed: {str(body)[:300]}")
+    return parse_results(sub.get("body"), expected)
 
 
 def failed(results: Sequence[SaveResult], ids: Sequence[str]) -> list[tuple[str, str]]:
