@@ -89,7 +89,7 @@ def step_person(
     state: AggregateState | None, message: PersonMessage, *, now: datetime, policy: Policy
 ) -> tuple[AggregateState, AggregateOutput]:
     """Apply one message for one person (the Faust `persons` table value and the outputs)."""
-    current = state if state is not None else AggregateState(last_tick=now)
+    current = state if state is not None else AggregateState(created_at=now)
     if message.kind == "EVENT" and message.event is not None:
         return _on_event(current, message, message.event, now, policy)
     if message.kind == "RECORD_FACT" and message.record is not None:
@@ -159,7 +159,8 @@ def _on_tick(
     work.every_purpose = work.every_channel = True
     alerts: list[AlertMessage] = []
     if state.person.person is not None:
-        start = (last or tick_at) + _TICK_RESOLUTION  # the window (last_tick, tick_at]
+        # (last tick, tick_at], or [created_at, tick_at] before the first tick
+        start = last + _TICK_RESOLUTION if last is not None else state.created_at or tick_at
         for alert in alerts_due(state.person, policy, start, tick_at + _TICK_RESOLUTION):
             work.fold(
                 AlertEmitted(
@@ -209,7 +210,10 @@ def _finish(
             cells = {**kept, **changed}
     tick = last_tick if last_tick is not None else state.last_tick
     clock = now if now is not None else at
-    wakeup = next_wakeup(person, cells.values(), policy, clock, tick)
+    since = tick or state.created_at
+    wakeup = next_wakeup(
+        person, cells.values(), policy, clock, since, previous=state.cells.values()
+    )
     publish = person.person is not None and (bool(changes) or not state.published)
     snapshot = _snapshot(person, cells, policy, at, wakeup) if publish else None
     new_state = AggregateState(
@@ -219,6 +223,7 @@ def _finish(
         published=state.published or snapshot is not None,
         next_wakeup=wakeup,
         last_tick=tick,
+        created_at=state.created_at,
     )
     output = AggregateOutput(
         snapshot=snapshot,

@@ -119,10 +119,10 @@ def _erasure_instants(state: PersonState, policy: Policy, person: Person) -> Ite
 
 def wakeup_candidates(
     state: PersonState, cells: Iterable[PermissionCell], policy: Policy
-) -> list[datetime]:
-    """Instants at which a cell may change or an alert fall due without a new event: each
-    horizon (valid_until, EffectiveTo) and its alert leads, EffectiveFrom, erasure deadlines
-    and the coming of age of a minor."""
+) -> tuple[list[datetime], list[datetime]]:
+    """(alert instants, cell-change instants) that need no new event: each horizon
+    (valid_until, EffectiveTo) and its alert leads, erasure deadlines and a minor's coming of
+    age are alert instants; EffectiveFrom only changes cells."""
     leads = _leads(tuple(policy.rules.alert_lead_days))
     horizons = {cell.valid_until for cell in cells}
     starts: list[datetime] = []
@@ -133,17 +133,15 @@ def wakeup_candidates(
             if record.effective_from is not None:
                 starts.append(record.effective_from)
     horizons.discard(None)
-    found = [until - lead for until in horizons if until is not None for lead in leads]
-    found.extend(starts)
+    alerts = [until - lead for until in horizons if until is not None for lead in leads]
     person = state.person
-    if person is None:
-        return found
-    if state.erasures:
-        found.extend(_erasure_instants(state, policy, person))
-    coming_of_age = _coming_of_age(person, policy)
-    if coming_of_age is not None:
-        found.append(coming_of_age)
-    return found
+    if person is not None:
+        if state.erasures:
+            alerts.extend(_erasure_instants(state, policy, person))
+        coming_of_age = _coming_of_age(person, policy)
+        if coming_of_age is not None:
+            alerts.append(coming_of_age)
+    return alerts, starts
 
 
 def next_wakeup(
@@ -152,14 +150,19 @@ def next_wakeup(
     policy: Policy,
     now: datetime,
     last_tick: datetime | None,
+    *,
+    previous: Iterable[PermissionCell] = (),
 ) -> datetime | None:
-    """The earliest candidate after `now`; `now` itself when one fell due since the last tick
-    (an alert to catch up on)."""
-    later: datetime | None = None
-    for moment in wakeup_candidates(state, cells, policy):
-        if moment > now:
-            if later is None or moment < later:
-                later = moment
-        elif last_tick is not None and moment > last_tick:
+    """The earliest candidate after `now`; `now` itself when an alert is to be caught up on
+    (`alerts_due` runs only on a tick): an alert instant fell due since the last tick, or a
+    new horizon (not in `previous` cells) is already within its longest alert lead."""
+    alerts, changes = wakeup_candidates(state, cells, policy)
+    if last_tick is not None and any(last_tick < moment <= now for moment in alerts):
+        return now
+    lead = max(_leads(tuple(policy.rules.alert_lead_days)))
+    known = {cell.valid_until for cell in previous}
+    for cell in cells:
+        horizon = cell.valid_until
+        if horizon is not None and horizon not in known and now < horizon <= now + lead:
             return now
-    return later
+    return min((moment for moment in (*alerts, *changes) if moment > now), default=None)

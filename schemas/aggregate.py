@@ -29,6 +29,7 @@ class AggregateState:
     published: bool = False
     next_wakeup: datetime | None = None
     last_tick: datetime | None = None
+    created_at: datetime | None = None  # alerts are due from here until the first tick
 
 
 _ADAPTER: TypeAdapter[AggregateState] = TypeAdapter(AggregateState)

@@ -313,3 +313,25 @@ def test_a_rich_state_survives_the_codec() -> None:
     assert restored is not state
     assert restored == state
     assert evaluate_matrix(restored.person, pol, wake) == evaluate_matrix(state.person, pol, wake)
+
+
+def test_a_consent_already_within_its_alert_lead_wakes_at_once() -> None:
+    pol = policy()
+    replica = Replica()
+    now = T0 + days(1)
+    person = _person_with_individual(pol, replica, now)
+    expires = now + days(5)
+    fields = consent_fields(PET, captured=now, EffectiveTo=iso(expires))
+    person.feed(
+        replica.apply(cdc("ContactPointTypeConsent", "CREATE", CONSENT, fields, at=now)).messages,
+        now,
+    )
+    assert person.state is not None
+    assert person.state.cells[f"{PET}|EMAIL"].valid_until == expires
+    assert person.state.next_wakeup == now
+    tick = person.step(PersonMessage(individual_id=PERSON, kind="TICK", tick_at=now), now)
+    leads = sorted(
+        a.data.lead_days or 0 for a in tick.alerts if a.type is AlertType.CONSENT_EXPIRING
+    )
+    assert leads == [7, 30]  # caught up at once; T-1 follows at its instant
+    assert tick.next_wakeup == expires - days(1)
