@@ -224,3 +224,19 @@ def test_channels_per_mode() -> None:
         "/event/ConsentEvent",
     ]
     assert subscribed_channels(BridgeSettings())[0] == ALL
+
+
+async def test_an_event_too_large_for_the_broker_is_forwarded_as_a_gap() -> None:
+    store = MemoryStore()
+    message = cdc(40, "Contact", "UPDATE", "003A")
+    message["data"]["payload"]["Description"] = "x" * 1_100_000
+    producer = ManualProducer()
+    bridge = bridge_for(ScriptedSource(store, [message]), producer, store)
+    task = asyncio.create_task(bridge.run())
+    await until(lambda: store.positions.get(ALL) == 40)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    [(_, key, value)] = producer.sent
+    assert (key, value["change_type"]) == ("003A", "GAP_UPDATE")
+    assert value["payload"]["ChangeEventHeader"]["changeType"] == "GAP_UPDATE"
+    assert "Description" not in value["payload"]

@@ -19,6 +19,7 @@ CDC_TOPIC = "lawful.sf-cdc.v1"
 EVENTS_TOPIC = "lawful.sf-events.v1"
 ALL_CHANGE_EVENTS = "/data/ChangeEvents"
 OVERFLOW_RECORD_ID = "000000000000000AAA"
+MAX_VALUE_BYTES = 1_000_000  # below Kafka's default 1 MiB message limit, with room for headers
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,20 @@ class Outgoing:
 
     def value(self) -> bytes:
         return self.event.model_dump_json().encode()
+
+
+def as_gap(outgoing: Outgoing) -> Outgoing:
+    """The same change as a header-only GAP_* event (the worker re-reads the record), for a
+    message too large for the broker; Salesforce does the same for events over 1 MB."""
+    event = outgoing.event
+    header = dict(event.payload.get("ChangeEventHeader") or {})
+    kind = str(header.get("changeType") or event.change_type or "UPDATE")
+    gap = kind if kind.startswith("GAP_") else f"GAP_{kind}"
+    header.update(changeType=gap, changedFields=[])
+    smaller = event.model_copy(
+        update={"change_type": gap, "payload": {"ChangeEventHeader": header}}
+    )
+    return Outgoing(outgoing.topic, outgoing.key, smaller)
 
 
 def change_event_channel(entity: str) -> str:

@@ -17,7 +17,15 @@ from typing import Any, Protocol
 
 import structlog
 
-from workers.bridge.messages import Outgoing, entities_of_channel, from_stream, resync_requests
+from workers.bridge.messages import (
+    CDC_TOPIC,
+    MAX_VALUE_BYTES,
+    Outgoing,
+    as_gap,
+    entities_of_channel,
+    from_stream,
+    resync_requests,
+)
 from workers.bridge.metrics import BridgeMetrics
 from workers.salesforce.errors import ReplayIdExpiredError
 from workers.salesforce.replay_store import ReplayStore
@@ -123,8 +131,12 @@ class Bridge:
                 return
 
     async def _send(self, outgoing: Outgoing) -> asyncio.Future[Any]:
+        value = outgoing.value()
+        if len(value) > MAX_VALUE_BYTES and outgoing.topic == CDC_TOPIC:
+            log.warning("bridge_event_too_large_sent_as_gap", bytes=len(value))
+            value = as_gap(outgoing).value()
         delivery = await self._producer.send(
-            f"{self._prefix}{outgoing.topic}", value=outgoing.value(), key=outgoing.key.encode()
+            f"{self._prefix}{outgoing.topic}", value=value, key=outgoing.key.encode()
         )
         self.metrics.messages_out.labels(outgoing.topic, outgoing.event.channel).inc()
         return delivery
