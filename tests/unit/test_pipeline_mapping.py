@@ -56,6 +56,7 @@ from tests.unit.test_pipeline_support import (
     iso,
     snapshot,
 )
+from workers.backfill.shape import snapshot_event
 
 pytestmark = pytest.mark.unit
 
@@ -606,3 +607,27 @@ def test_undelete_of_a_known_record_does_not_repeat_transitions() -> None:
     replica.apply(cdc("Lawful_Restriction__c", "DELETE", RECORD, at=T0 + days(1)))
     again = replica.apply(cdc("Lawful_Restriction__c", "UNDELETE", RECORD, fields, at=T0 + days(2)))
     assert [e.event_id for e in events(again)] == [e.event_id for e in events(first)]
+
+
+def test_the_backfill_shape_gives_the_stream_event_ids() -> None:
+    """A REST record shaped by `lawful backfill` maps to the same events as its CDC CREATE."""
+    fields = consent_fields("pet-mkt", EffectiveTo=iso(T0 + days(90)))
+    stream = events(Replica().apply(cdc("ContactPointTypeConsent", "CREATE", CONSENT, fields)))
+    rest_record = {
+        "attributes": {"type": "ContactPointTypeConsent"},
+        "Id": CONSENT,
+        "LastModifiedDate": iso(T0).replace("Z", "+0000"),
+        "SystemModstamp": iso(T0).replace("Z", "+0000"),
+        "IsDeleted": False,
+        "DoubleConsentCaptureDate": None,
+        **{
+            k: (v.replace("Z", "+0000") if isinstance(v, str) and v.endswith("Z") else v)
+            for k, v in fields.items()
+        },
+    }
+    shaped = snapshot_event("ContactPointTypeConsent", rest_record, received_at=T0 + days(1))
+    backfill = events(Replica().apply(shaped))
+    assert [e.event_id for e in backfill] == [e.event_id for e in stream]
+    assert [e.model_dump(exclude={"source"}) for e in backfill] == [
+        e.model_dump(exclude={"source"}) for e in stream
+    ]
