@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from emulator.changes import RecordChange as EmulatedChange
+from emulator.streaming.cdc import change_payload
 from handlers.records import apply_salesforce_event, flatten
 from schemas.events import ConsentRecorded, ErasureRequested
 from schemas.messages import SalesforceEvent
@@ -334,3 +338,56 @@ def test_individual_create_emits_its_fact() -> None:
     assert message.record is not None
     assert message.record.fields["Lawful_Jurisdiction__c"] == "UK"
     assert "FirstName" not in message.record.fields  # only what the person derivation needs
+
+
+def _emulated(
+    change_type: str, values: dict[str, Any], nulled: tuple[str, ...], ms: int
+) -> SalesforceEvent:
+    """A Contact change rendered by the emulator's CDC code (the shapes of salesforce.md §3)."""
+    change = EmulatedChange(
+        entity="Contact",
+        change_type=change_type,  # type: ignore[arg-type]
+        record_id=CONTACT,
+        values=values,
+        nulled=nulled,
+        transaction_key=f"tx-{ms}",
+        commit_timestamp_ms=ms,
+        commit_number=ms * 1000,
+        commit_user="005000000000001AAA",
+        change_origin="com/salesforce/api/rest/62.0",
+        sequence_number=1,
+    )
+    return SalesforceEvent(
+        channel="/data/ContactChangeEvent",
+        replay_id=ms,
+        record_id=CONTACT,
+        entity="Contact",
+        change_type=change_type,
+        payload=change_payload(change, [CONTACT]),
+        received_at=T0,
+    )
+
+
+def test_the_emulators_compound_and_nulled_fields_apply() -> None:
+    replica = Replica()
+    created = {
+        "FirstName": "Maria",
+        "LastName": "Keller",
+        "MailingStreet": "Hauptstrasse 12",
+        "MailingCity": "Berlin",
+        "Title": "Dr",
+        "IndividualId": PERSON,
+    }
+    replica.apply(_emulated("CREATE", created, (), 1_000))
+    replica.apply(
+        _emulated(
+            "UPDATE", {"LastName": "Keller-Braun", "MailingCity": "Hamburg"}, ("Title",), 2_000
+        )
+    )
+    fields = replica.images[CONTACT].fields
+    assert fields["FirstName"] == "Maria"
+    assert fields["LastName"] == "Keller-Braun"
+    assert fields["MailingStreet"] == "Hauptstrasse 12"
+    assert fields["MailingCity"] == "Hamburg"
+    assert fields["Title"] is None
+    assert replica.images[CONTACT].individual_id == PERSON
