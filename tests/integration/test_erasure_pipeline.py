@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import time
+import urllib.request
 from pathlib import Path
 
 import orjson
@@ -26,10 +28,24 @@ from workers.settings import (
     RedisSettings,
     SalesforceSettings,
     Settings,
+    WebSettings,
 )
 
 pytestmark = pytest.mark.integration
 RECIPIENTS = ("reinsurer-7", "mailing-house")
+
+
+def fetch(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+        body: bytes = response.read()
+        return body.decode()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def settings_for(
@@ -48,6 +64,7 @@ def settings_for(
             {"credentials_file": emulator.credentials_path, "auth_flow": "jwt"}
         ),
         erasure=ErasureSettings(recipients=RECIPIENTS),
+        web=WebSettings(port=free_port()),
         tombstone_key="test-tombstone-key-0123456789abcdef",
         data_dir=data_dir,
     )
@@ -155,6 +172,9 @@ async def test_request_to_tombstone_and_suppression(
         assert time.monotonic() - flagged_from < 10
         (match,) = [m for m in events if m.event and m.event.kind == "SUPPRESSION"]
         assert match.individual_id == "0PK5g000009zzzzGAA"
+        metrics_url = f"http://127.0.0.1:{settings.web.port}/metrics"
+        metrics = await asyncio.to_thread(fetch, metrics_url)
+        assert 'lawful_erasure_requests{state="done"} 1.0' in metrics
     finally:
         service.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -166,7 +186,7 @@ async def test_request_to_tombstone_and_suppression(
     assert tomb.identifier_hashes[0] in stored  # the suppression set was scanned too
     topics = "\n".join(m.model_dump_json() for m in [*tombstones, *notices, *events])
     out, err = capfd.readouterr()
-    for haystack in (jsonl, stored, topics, out, err):
+    for haystack in (jsonl, stored, topics, out, err, metrics):
         leaked = [v for v in person.personal_values if v.lower() in haystack.lower()]
         assert not leaked
     monkeypatch.setenv("LAWFUL_REDIS__URL", redis_url)

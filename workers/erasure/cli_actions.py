@@ -7,7 +7,7 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, start_http_server
 
 from schemas.events import ErasureRequested, EventSource
 from schemas.messages import PersonMessage
@@ -116,9 +116,11 @@ async def resume(settings: Settings, request_id: str) -> str | None:
 
 async def run(settings: Settings) -> None:
     """The executor and suppression consumers until cancelled."""
-    rest = SimpleSalesforceRest.from_settings(settings.salesforce)
+    registry = CollectorRegistry()
+    rest = SimpleSalesforceRest.from_settings(settings.salesforce, registry=registry)
     client = redis_from(settings)
     producer = KafkaProducer(settings.kafka)
+    server, _ = start_http_server(settings.web.port, addr=settings.web.host, registry=registry)
     conf = settings.erasure
     requests = build_consumer(settings.kafka, outputs.PERSON_EVENTS, group_id=conf.group_id)
     cdc = build_consumer(settings.kafka, "lawful.sf-cdc.v1", group_id=conf.suppression_group_id)
@@ -126,7 +128,7 @@ async def run(settings: Settings) -> None:
     await requests.start()
     await cdc.start()
     try:
-        executor = build_executor(settings, rest, client, producer)
+        executor = build_executor(settings, rest, client, producer, registry=registry)
         await resume_pending(executor)
         await asyncio.gather(
             consume(requests, lambda raw: handle_person_message(executor, raw)),
@@ -139,3 +141,5 @@ async def run(settings: Settings) -> None:
         await producer.stop()
         rest.close()
         await client.aclose()
+        server.shutdown()
+        server.server_close()
