@@ -20,6 +20,7 @@ from schemas.config import RulesConfig
 from schemas.policy import Policy
 from tests.fixtures.emulator import EmulatorHandle
 from tests.integration.erasure_people import BuiltPerson, build_person
+from workers.erasure import cli_actions
 from workers.erasure.executor import Executor, ExecutorConfig
 from workers.erasure.policy import load_policy
 from workers.erasure.sf import ErasureSalesforce
@@ -27,7 +28,7 @@ from workers.erasure.store import ErasureRequest, RequestStore
 from workers.erasure.suppression import SuppressionList
 from workers.erasure.tombstones import TombstoneLog, read_jsonl
 from workers.salesforce.rest import SimpleSalesforceRest
-from workers.settings import SalesforceSettings
+from workers.settings import RedisSettings, SalesforceSettings, Settings
 
 pytestmark = pytest.mark.integration
 KEY = b"k" * 32
@@ -87,7 +88,9 @@ def env(
     return Env(rest, redis_client, redis_prefix, tmp_path)
 
 
-def executor(env: Env, recorder: Recorder, *, purge: bool = False) -> Executor:
+def executor(
+    env: Env, recorder: Recorder, *, purge: bool = False, bulk_threshold: int = 1000
+) -> Executor:
     return Executor(
         sf=ErasureSalesforce(env.rest),
         store=RequestStore(env.redis, env.prefix),
@@ -102,6 +105,7 @@ def executor(env: Env, recorder: Recorder, *, purge: bool = False) -> Executor:
             max_attempts=3,
             retry_wait_max=0.05,
             purge_recycle_bin=purge,
+            bulk_threshold=bulk_threshold,
         ),
     )
 
@@ -297,3 +301,40 @@ async def test_emulator_faults_delay_but_never_corrupt(
     for sobject in ("Contact", "Lead", "Task", "ContactPointEmail"):
         assert not any(live(emulator, sobject, i) for i in person.ids[sobject]), sobject
     assert len(recorder.on("lawful.tombstones.v1")) == 1
+
+
+async def test_large_graphs_use_bulk_hard_delete(
+    emulator: EmulatorHandle, sf: Salesforce, env: Env
+) -> None:
+    person = build_person(sf)
+    recorder = Recorder()
+    ex = executor(env, recorder, bulk_threshold=10)
+    await request(ex.store, person, "er-bulk")
+    done = await ex.run("er-bulk")
+    assert done is not None
+    assert done.state == "done", done.reason
+    assert done.bulk
+    for sobject in ("Contact", "Task", "Lawful_Engagement_Event__c"):  # gone, not in the bin
+        table = emulator.org.store.tables.get(sobject, {})
+        assert not [i for i in person.ids[sobject] if i in table], sobject
+    assert not where_leaked(emulator, person.personal_values)
+
+
+async def test_plan_is_a_dry_run(
+    emulator: EmulatorHandle, sf: Salesforce, env: Env, redis_url: str
+) -> None:
+    person = build_person(sf)
+    before = org_dump(emulator)
+    settings = Settings(
+        salesforce=SalesforceSettings.model_validate(
+            {"credentials_file": emulator.credentials_path, "auth_flow": "jwt"}
+        ),
+        redis=RedisSettings(url=redis_url, key_prefix=env.prefix),
+        data_dir=env.tmp,
+    )
+    lines = await cli_actions.plan(settings, person.individual_id)
+    assert org_dump(emulator) == before
+    text = "\n".join(lines)
+    assert all(f"delete Contact {i}" in text for i in person.ids["Contact"])
+    assert not [v for v in person.personal_values if v in text]
+    assert await RequestStore(env.redis, env.prefix).ids() == []
