@@ -12,11 +12,17 @@ import pytest
 import redis.asyncio
 
 from handlers.erasure_person import identifier_hashes
+from schemas.config import RulesConfig
 from schemas.enums import SuppressionScope
 from schemas.events import ErasureIdentityReceived, ErasureRequested, SuppressionAdded
 from schemas.messages import PersonMessage, SalesforceEvent
+from schemas.policy import Policy
 from workers.cli import main
+from workers.erasure.executor import Executor, ExecutorConfig
 from workers.erasure.intake import apply_message, request_id_of
+from workers.erasure.policy import load_policy
+from workers.erasure.service import handle_person_message
+from workers.erasure.store import RequestStore
 from workers.erasure.suppression import SuppressionList, check_created
 from workers.erasure.tombstones import TombstoneLog
 
@@ -115,3 +121,30 @@ async def test_tombstone_log_is_idempotent_and_tampering_is_reported(
     jsonl.write_text("\n".join(lines) + "\n")
     assert main(["tombstones", "verify", "--file", str(jsonl)]) == 1
     assert "entry 1 (request er-1)" in capsys.readouterr().err
+
+
+class NoSalesforce:
+    """Any Salesforce call fails the test: a request waiting for identity must not start."""
+
+    calls = 0
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"Salesforce used before identity was verified: {name}")
+
+
+async def test_request_waits_for_identity_when_required(client: redis.asyncio.Redis) -> None:
+    executor = Executor(
+        sf=NoSalesforce(),  # type: ignore[arg-type]
+        store=RequestStore(client, "t:"),
+        tombstones=TombstoneLog(client, "t:", None),
+        suppression=SuppressionList(client, "t:", KEY),
+        producer=None,  # type: ignore[arg-type]
+        policy=load_policy(),
+        engine=Policy(RulesConfig(), ()),
+        config=ExecutorConfig(identity_required=True),
+    )
+    assert await handle_person_message(executor, requested().model_dump_json().encode()) == "er-1"
+    waiting = await executor.store.get("er-1")
+    assert waiting is not None
+    assert waiting.state == "received"
+    assert await handle_person_message(executor, b"not json") is None
