@@ -16,6 +16,8 @@ from workers.api.auth import Authenticator
 from workers.api.context import CONTEXT, ApiContext, context
 from workers.api.middleware import authenticate, errors, security_headers
 from workers.api.routes import routes
+from workers.api.trace import Explainer
+from workers.pipeline.purposes import load_rules
 from workers.projection import metrics
 from workers.projection.keys import Keys
 from workers.settings import Settings
@@ -74,6 +76,9 @@ def build_app(
                 client=client,
                 keys=Keys(settings.redis.key_prefix),
                 authenticator=Authenticator(settings.api, session),
+                explainer=Explainer(
+                    client, settings.redis.key_prefix, load_rules(settings.engine_config_file)
+                ),
                 projection_ready=projection_ready,
             )
             yield

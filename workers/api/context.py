@@ -9,6 +9,7 @@ import redis.asyncio
 from aiohttp import web
 
 from workers.api.auth import Authenticator, Principal
+from workers.api.trace import Explainer
 from workers.projection.keys import Keys
 from workers.settings import Settings
 
@@ -19,6 +20,7 @@ class ApiContext:
     client: redis.asyncio.Redis
     keys: Keys
     authenticator: Authenticator
+    explainer: Explainer
     projection_ready: Callable[[], bool]
 
     @property

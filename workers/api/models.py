@@ -11,6 +11,8 @@ from schemas.enums import Basis, Channel
 from schemas.messages import AlertMessage, PermissionCell, PermissionsSnapshot, PurposeInfo
 from workers.api.reasons import in_words
 
+Trace = list[dict[str, object]]
+
 IndividualId = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 
@@ -37,7 +39,9 @@ class CellView(BaseModel):
     )
 
     @classmethod
-    def of(cls, cell: PermissionCell, info: PurposeInfo | None) -> CellView:
+    def of(
+        cls, cell: PermissionCell, info: PurposeInfo | None, trace: Trace | None = None
+    ) -> CellView:
         return cls(
             purpose_id=cell.purpose_id,
             category=info.category if info else None,
@@ -51,6 +55,7 @@ class CellView(BaseModel):
             secondary_reasons=[
                 ReasonView(code=r, text=in_words(r)) for r in cell.secondary_reasons
             ],
+            trace=trace,
         )
 
 
@@ -65,8 +70,14 @@ class PersonView(BaseModel):
     cells: list[CellView]
 
     @classmethod
-    def of(cls, snapshot: PermissionsSnapshot, cells: list[PermissionCell]) -> PersonView:
+    def of(
+        cls,
+        snapshot: PermissionsSnapshot,
+        cells: list[PermissionCell],
+        traces: dict[tuple[str, Channel | None], Trace] | None = None,
+    ) -> PersonView:
         purposes = {p.purpose_id: p for p in snapshot.purposes}
+        traces = traces or {}
         return cls(
             individual_id=snapshot.individual_id,
             org_id=snapshot.org_id,
@@ -75,7 +86,10 @@ class PersonView(BaseModel):
             evaluated_at=snapshot.evaluated_at,
             erased=snapshot.erased,
             next_horizon=snapshot.next_horizon,
-            cells=[CellView.of(c, purposes.get(c.purpose_id)) for c in cells],
+            cells=[
+                CellView.of(c, purposes.get(c.purpose_id), traces.get((c.purpose_id, c.channel)))
+                for c in cells
+            ],
         )
 
 

@@ -107,7 +107,8 @@ async def person(request: web.Request) -> web.Response:
         and (wanted.channel is None or c.channel == wanted.channel)
     ]
     await _log_reads(request, "read", [individual_id])
-    return _json(PersonView.of(snapshot, cells))
+    traces = await ctx.explainer.traces(snapshot, cells)
+    return _json(PersonView.of(snapshot, cells, traces))
 
 
 @routes.get("/v1/alerts")

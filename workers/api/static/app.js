@@ -94,6 +94,19 @@ function renderResults(page, append) {
   setStatus(`${page.total} person(s) found`);
 }
 
+function traceDetails(trace) {
+  const details = document.createElement("details");
+  details.className = "trace";
+  details.append(cellText("summary", `engine trace (${trace.length} rules)`));
+  const list = document.createElement("ol");
+  for (const check of trace) {
+    const verdict = check.passed ? "passed" : "failed: " + check.reason;
+    list.append(cellText("li", `${check.rule} ${verdict}`, check.passed ? "" : "no"));
+  }
+  details.append(list);
+  return details;
+}
+
 async function openPerson(id) {
   try {
     const person = await api("/v1/persons/" + encodeURIComponent(id));
@@ -106,6 +119,7 @@ async function openPerson(id) {
       const why = document.createElement("td");
       why.append(cellText("span", cell.reason.text, "why"), cellText("span", cell.reason.code, "code"));
       for (const extra of cell.secondary_reasons) { why.append(cellText("span", "also: " + extra.text, "code")); }
+      if (cell.trace) { why.append(traceDetails(cell.trace)); }
       const row = document.createElement("tr");
       row.className = "cell";
       row.append(cellText("td", cell.purpose_id), cellText("td", cell.channel),
