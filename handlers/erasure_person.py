@@ -18,6 +18,7 @@ from handlers.identifiers import keyed_hash, normalise, normalise_phone
 from schemas.enums import ContactPointKind
 from schemas.events import (
     BaseEvent,
+    ErasureExtensionNotice,
     ErasureIdentityReceived,
     ErasureRequested,
     LegalHoldReleased,
@@ -104,6 +105,7 @@ def person_state(
     received_at: datetime,
     verified_at: datetime | None,
     recipients: Iterable[str],
+    extension_notified_at: datetime | None = None,
     policy: Policy,
     now: datetime,
 ) -> PersonState:
@@ -131,6 +133,15 @@ def person_state(
                 event_id=f"erasure-identity:{request_id}",
                 occurred_at=max(verified_at, start),
                 request_id=request_id,
+            )
+        )
+    if extension_notified_at is not None:
+        events.append(
+            ErasureExtensionNotice(
+                event_id=f"erasure-extension:{request_id}",
+                occurred_at=max(extension_notified_at, start),
+                request_id=request_id,
+                reason="notified",
             )
         )
     state, _ = fold_all(PersonState(), events, now=now, config=policy)

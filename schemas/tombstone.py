@@ -44,6 +44,9 @@ class Tombstone(Outbound):
     received_at: AwareDatetime
     verified_at: AwareDatetime | None = None
     due: date | None = None
+    extension_notified_at: AwareDatetime | None = Field(
+        None, description="Art. 12(3) extension notice sent to the person (its reason is not kept)"
+    )
     executed_at: AwareDatetime
     policy_version: str
     objects: tuple[ObjectOutcome, ...]

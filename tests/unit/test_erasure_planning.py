@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from pydantic import ValidationError
 
 from handlers.erasure_graph import depths, exclusive_documents, plan_actions, rounds
 from handlers.erasure_masks import FieldMeta, field_meta, mask_values, placeholder
+from handlers.erasure_person import category_decisions, due_date, person_state
+from schemas.config import RulesConfig
 from schemas.erasure_policy import Action, ErasurePolicy
 from schemas.outputs import CategoryDecision
+from schemas.policy import Policy
 from workers.erasure.policy import load_policy
 
 pytestmark = pytest.mark.unit
@@ -153,3 +156,41 @@ def test_plan_follows_engine_decisions_and_deletes_children_first() -> None:
     text = plan.model_dump_json()
     assert "ada@example.org" not in text
     assert "Lovelace" not in text
+
+
+def test_engine_decides_holds_and_due_dates_for_the_graph() -> None:
+    engine = Policy(RulesConfig(), ())
+    received = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    graph = {
+        "Individual": [{"Id": "0PK1", "Lawful_Jurisdiction__c": "UK"}],
+        "Lawful_Legal_Hold__c": [
+            {
+                "Id": "a0H1",
+                "Claim_Ref__c": "CLAIM-9",
+                "Categories__c": "CUSTOMER_SERVICE;X",
+                "Set_At__c": "2025-12-01T00:00:00.000+0000",
+            }
+        ],
+    }
+    common = {
+        "request_id": "er-1",
+        "received_at": received,
+        "verified_at": None,
+        "recipients": ("r1",),
+        "policy": engine,
+        "now": received,
+    }
+    state = person_state("0PK1", graph, **common)  # type: ignore[arg-type]
+    decisions = category_decisions(state, engine, ("CUSTOMER_SERVICE", "CONTACT_DATA"), received)
+    assert decisions["CUSTOMER_SERVICE"].decision == "RETAIN"
+    assert decisions["CUSTOMER_SERVICE"].legal_ref == "CLAIM-9"
+    assert decisions["CONTACT_DATA"].decision == "ERASE"
+    assert due_date(state, engine, "er-1") == date(2026, 2, 5)
+    extended = person_state(
+        "0PK1",
+        graph,
+        extension_notified_at=datetime(2026, 1, 20, tzinfo=UTC),
+        **common,  # type: ignore[arg-type]
+    )
+    # 5 April 2026 is Easter Sunday and 6 April Easter Monday: the next working day is the 7th
+    assert due_date(extended, engine, "er-1") == date(2026, 4, 7)

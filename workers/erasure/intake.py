@@ -51,6 +51,6 @@ def apply_message(current: ErasureRequest | None, message: PersonMessage) -> Era
         return current.model_copy(update={"identity_requested": True})
     if isinstance(event, ErasureIdentityReceived) and current.verified_at is None:
         return current.model_copy(update={"verified_at": event.occurred_at})
-    if isinstance(event, ErasureExtensionNotice):
-        return None  # the engine moves the due date; the executor does not wait for it
+    if isinstance(event, ErasureExtensionNotice) and current.extension_notified_at is None:
+        return current.model_copy(update={"extension_notified_at": event.occurred_at})
     return None

@@ -45,6 +45,7 @@ class ErasureRequest(BaseModel):
     reason: str | None = None
     received_at: datetime
     verified_at: datetime | None = None
+    extension_notified_at: datetime | None = None
     identity_requested: bool = False
     actor: str = "salesforce"
     due: date | None = None
