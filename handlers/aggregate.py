@@ -7,19 +7,17 @@ not after the last one) produces no outputs; alerts are recorded in the engine s
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from functools import lru_cache
 
+from handlers.aggregate_work import EVERY_CELL, Work
 from handlers.alerts import alerts_due
 from handlers.cells import changed_cells, next_wakeup
 from handlers.fast_models import construct
-from handlers.fold import decide
-from handlers.person_facts import derive_person
 from schemas.aggregate import AggregateState
-from schemas.enums import Channel
-from schemas.events import AlertEmitted, BaseEvent, PersonUpdated
+from schemas.events import AlertEmitted
 from schemas.messages import (
     AlertMessage,
     PermissionCell,
@@ -27,10 +25,9 @@ from schemas.messages import (
     PermissionsSnapshot,
     PersonMessage,
     PurposeInfo,
-    RecordFact,
     Trigger,
 )
-from schemas.outputs import AuditEvent, AuditRecorded, CellsAffected, CommandRejected
+from schemas.outputs import AuditEvent, CommandRejected
 from schemas.policy import Policy
 from schemas.state import PersonState
 
@@ -47,116 +44,73 @@ class AggregateOutput:
     next_wakeup: datetime | None = None
 
 
-@dataclass(slots=True)
-class _Fold:
-    """Accumulates the effects of the events folded for one message."""
-
-    person: PersonState
-    policy: Policy
-    now: datetime
-    audit: list[AuditEvent] = field(default_factory=list)
-    rejections: list[CommandRejected] = field(default_factory=list)
-    every_purpose: bool = False
-    purposes: set[str] = field(default_factory=set)
-    every_channel: bool = False
-    channels: set[Channel] = field(default_factory=set)
-
-    def fold(self, event: BaseEvent) -> None:
-        self.person, effects = decide(self.person, event, now=self.now, config=self.policy)
-        for effect in effects:
-            if isinstance(effect, AuditRecorded):  # every AuditEvent field is in `fields`
-                self.audit.append(construct(AuditEvent, {**effect.fields, "hash": effect.hash}))
-            elif isinstance(effect, CellsAffected):
-                self.affect(effect)
-            else:
-                self.rejections.append(effect)
-
-    def affect(self, cells: CellsAffected) -> None:
-        if cells.purpose_ids is None:
-            self.every_purpose = True
-        else:
-            self.purposes.update(cells.purpose_ids)
-        if cells.channels is None:
-            self.every_channel = True
-        else:
-            self.channels.update(cells.channels)
-
-    def affected(self) -> bool:
-        return self.every_purpose or bool(self.purposes)
-
-
 def step_person(
     state: AggregateState | None, message: PersonMessage, *, now: datetime, policy: Policy
 ) -> tuple[AggregateState, AggregateOutput]:
     """Apply one message for one person (the Faust `persons` table value and the outputs)."""
+    return step_person_batch(state, (message,), now=now, policy=policy)
+
+
+def step_person_batch(
+    state: AggregateState | None,
+    messages: Iterable[PersonMessage],
+    *,
+    now: datetime,
+    policy: Policy,
+) -> tuple[AggregateState, AggregateOutput]:
+    """Apply several messages of one person, in order, recomputing the cells once (and at each
+    tick): the same final state as one `step_person` per message, net changes per cell, one
+    snapshot. For batch-level table updates in the worker."""
     current = state if state is not None else AggregateState(created_at=now)
-    if message.kind == "EVENT" and message.event is not None:
-        return _on_event(current, message, message.event, now, policy)
-    if message.kind == "RECORD_FACT" and message.record is not None:
-        return _on_fact(current, message, message.record, now, policy)
-    if message.kind == "TICK":
-        return _on_tick(current, message, message.tick_at or now, now, policy)
-    return current, AggregateOutput(next_wakeup=current.next_wakeup)
+    outputs: list[AggregateOutput] = []
+    work: Work | None = None
+    for message in messages:
+        if message.kind == "TICK":
+            if work is not None:
+                current, output = _finish(current, work, now, policy)
+                outputs.append(output)
+                work = None
+            current, output = _on_tick(current, message.tick_at or now, now, policy)
+            outputs.append(output)
+            continue
+        if work is None:
+            work = Work(current.person, current.facts, policy, now, message.individual_id)
+        if message.kind == "EVENT" and message.event is not None:
+            work.event(message, message.event)
+        elif message.kind == "RECORD_FACT" and message.record is not None:
+            work.fact(message, message.record)
+    if work is not None:
+        current, output = _finish(current, work, now, policy)
+        outputs.append(output)
+    return current, _merge(outputs, current.next_wakeup)
 
 
-def _on_event(
-    state: AggregateState, message: PersonMessage, event: BaseEvent, now: datetime, policy: Policy
-) -> tuple[AggregateState, AggregateOutput]:
-    if event.event_id in state.person.seen_event_ids:
-        return state, AggregateOutput(next_wakeup=state.next_wakeup)
-    work = _Fold(state.person, policy, now)
-    work.fold(event)
-    trigger = Trigger(
-        event_id=event.event_id,
-        kind=event.kind,  # type: ignore[attr-defined]  # every PersonEvent has a kind
-        record_id=message.source_record_id,
-        replay_id=message.source_replay_id,
+def _merge(outputs: list[AggregateOutput], wakeup: datetime | None) -> AggregateOutput:
+    if len(outputs) == 1:
+        return outputs[0]
+    snapshots = [o.snapshot for o in outputs if o.snapshot is not None]
+    return AggregateOutput(
+        snapshot=snapshots[-1] if snapshots else None,
+        changes=tuple(c for o in outputs for c in o.changes),
+        audit=tuple(a for o in outputs for a in o.audit),
+        alerts=tuple(a for o in outputs for a in o.alerts),
+        rejections=tuple(r for o in outputs for r in o.rejections),
+        next_wakeup=wakeup,
     )
-    return _finish(state, work, now, policy, trigger, facts=state.facts)
-
-
-def _fact_version(facts: dict[str, RecordFact]) -> str:
-    versions = sorted(f"{key}@{fact.commit_ms}" for key, fact in facts.items())
-    return hashlib.blake2b("|".join(versions).encode(), digest_size=12).hexdigest()
-
-
-def _on_fact(
-    state: AggregateState, message: PersonMessage, fact: RecordFact, now: datetime, policy: Policy
-) -> tuple[AggregateState, AggregateOutput]:
-    known = state.facts.get(fact.record_id)
-    if known is not None and (
-        known == fact or (fact.commit_ms or 0) < (known.commit_ms or 0)
-    ):  # redelivered or stale
-        return state, AggregateOutput(next_wakeup=state.next_wakeup)
-    if known is None and fact.deleted:
-        return state, AggregateOutput(next_wakeup=state.next_wakeup)
-    facts = {**state.facts, fact.record_id: fact}
-    work = _Fold(state.person, policy, now)
-    person = derive_person(message.individual_id, facts)
-    event_id = ""
-    if person is not None and person != state.person.person:
-        at = datetime.fromtimestamp(fact.commit_ms / 1000, tz=UTC) if fact.commit_ms else now
-        event_id = f"person:{message.individual_id}:{_fact_version(facts)}"
-        work.fold(PersonUpdated(event_id=event_id, occurred_at=at, person=person))
-    if fact.deleted:
-        del facts[fact.record_id]  # the person is told; the version is no longer needed
-    trigger = Trigger(
-        event_id=event_id or None,
-        kind="RECORD_FACT",
-        record_id=message.source_record_id or fact.record_id,
-        replay_id=message.source_replay_id,
-    )
-    return _finish(state, work, now, policy, trigger, facts=facts)
 
 
 def _on_tick(
-    state: AggregateState, message: PersonMessage, tick_at: datetime, now: datetime, policy: Policy
+    state: AggregateState, tick_at: datetime, now: datetime, policy: Policy
 ) -> tuple[AggregateState, AggregateOutput]:
     last = state.last_tick
     if last is not None and tick_at <= last:
         return state, AggregateOutput(next_wakeup=state.next_wakeup)
-    work = _Fold(state.person, policy, now)
-    work.every_purpose = work.every_channel = True
+    individual = state.person.person.individual_id if state.person.person else ""
+    work = Work(state.person, state.facts, policy, now, individual, touched=True)
+    work.affect(EVERY_CELL)
+    work.triggers.append(
+        ((EVERY_CELL,), Trigger(event_id=f"tick:{tick_at.isoformat()}", kind="TICK"))
+    )
     alerts: list[AlertMessage] = []
     if state.person.person is not None:
         # (last tick, tick_at], or [created_at, tick_at] before the first tick
@@ -174,25 +128,23 @@ def _on_tick(
                     event_id=alert.alert_key, occurred_at=alert.due_at, type=alert.type, data=alert
                 )
             )
-    trigger = Trigger(event_id=f"tick:{tick_at.isoformat()}", kind="TICK")
-    new_state, output = _finish(
-        state, work, tick_at, policy, trigger, facts=state.facts, last_tick=tick_at, now=now
-    )
+    new_state, output = _finish(state, work, tick_at, policy, last_tick=tick_at, now=now)
     return new_state, replace(output, alerts=tuple(alerts))
 
 
 def _finish(
     state: AggregateState,
-    work: _Fold,
+    work: Work,
     at: datetime,
     policy: Policy,
-    trigger: Trigger,
     *,
-    facts: dict[str, RecordFact],
     last_tick: datetime | None = None,
     now: datetime | None = None,
 ) -> tuple[AggregateState, AggregateOutput]:
     """Recompute the affected cells at `at`, diff them against the published ones, publish."""
+    work.settle_person()
+    if not work.touched:  # only redeliveries: nothing happened
+        return state, AggregateOutput(next_wakeup=state.next_wakeup)
     person = work.person
     cells = state.cells
     changes: list[PermissionChange] = []
@@ -205,7 +157,7 @@ def _finish(
         full = purposes is None and channels is None
         removed = full and any(key not in seen for key in cells)  # a purpose left the catalogue
         if changed or removed:
-            changes = _changes(person, cells, changed, at, trigger)
+            changes = _changes(person, cells, changed, at, work)
             kept = {k: v for k, v in cells.items() if k in seen} if removed else cells
             cells = {**kept, **changed}
     tick = last_tick if last_tick is not None else state.last_tick
@@ -218,7 +170,7 @@ def _finish(
     snapshot = _snapshot(person, cells, policy, at, wakeup) if publish else None
     new_state = AggregateState(
         person=person,
-        facts=facts,
+        facts=work.facts,
         cells=cells,
         published=state.published or snapshot is not None,
         next_wakeup=wakeup,
@@ -240,7 +192,7 @@ def _changes(
     before: dict[str, PermissionCell],
     changed: dict[str, PermissionCell],
     at: datetime,
-    trigger: Trigger,
+    work: Work,
 ) -> list[PermissionChange]:
     assert person.person is not None  # noqa: S101 - checked by the caller
     individual = person.person.individual_id
@@ -255,7 +207,7 @@ def _changes(
                 "before": before.get(key),
                 "after": cell,
                 "changed_at": at,
-                "trigger": trigger,
+                "trigger": work.trigger_for(cell),
             },
         )
         for key, cell in changed.items()

@@ -6,14 +6,14 @@ from datetime import datetime
 
 import pytest
 
-from handlers.aggregate import AggregateOutput, step_person
+from handlers.aggregate import AggregateOutput, step_person, step_person_batch
 from handlers.evaluate import evaluate_matrix
 from schemas.aggregate import AggregateState, clear_state_cache, dump_state, load_state
 from schemas.codes import AlertType, Reason
 from schemas.enums import Channel
 from schemas.messages import PersonMessage
 from schemas.policy import Policy
-from tests.unit.builders import PET, policy
+from tests.unit.builders import CAR, PET, policy
 from tests.unit.test_pipeline_support import (
     PERSON,
     T0,
@@ -335,3 +335,62 @@ def test_a_consent_already_within_its_alert_lead_wakes_at_once() -> None:
     )
     assert leads == [7, 30]  # caught up at once; T-1 follows at its instant
     assert tick.next_wakeup == expires - days(1)
+
+
+def test_a_batch_publishes_net_changes_with_the_right_triggers() -> None:
+    pol = policy()
+    replica = Replica()
+    now = T0 + days(1)
+    messages = [
+        *replica.apply(cdc("Individual", "CREATE", PERSON, individual_fields())).messages,
+        *replica.apply(
+            cdc("ContactPointTypeConsent", "CREATE", CONSENT, consent_fields(PET))
+        ).messages,
+    ]
+    other = "0ZY000000000002AAA"
+    messages += replica.apply(
+        cdc("ContactPointTypeConsent", "CREATE", other, consent_fields(CAR, channel="POST"))
+    ).messages
+    state, output = step_person_batch(None, messages, now=now, policy=pol)
+    assert output.snapshot is not None
+    by_cell = {(c.purpose_id, c.channel): c for c in output.changes}
+    assert len(by_cell) == len(output.changes) == len(state.cells)  # first publication: every cell
+    assert by_cell[(PET, Channel.EMAIL)].trigger.record_id == CONSENT
+    assert by_cell[(CAR, Channel.POST)].trigger.record_id == other
+    assert by_cell[("policy-admin", Channel.EMAIL)].trigger.kind == "RECORD_FACT"
+    sequential: AggregateState | None = None
+    for message in messages:
+        sequential, _ = step_person(sequential, message, now=now, policy=pol)
+    assert sequential is not None
+    assert sequential.cells == state.cells
+    again, repeated = step_person_batch(state, messages, now=now, policy=pol)
+    assert again is state
+    assert repeated.changes == ()
+    assert repeated.snapshot is None
+
+
+def test_a_tick_inside_a_batch_emits_its_alerts() -> None:
+    pol = policy()
+    person = _consenting_person(pol, T0)
+    assert person.state is not None
+    wake = person.state.next_wakeup
+    assert wake is not None
+    tick = PersonMessage(individual_id=PERSON, kind="TICK", tick_at=wake)
+    replica = Replica()
+    later = replica.apply(
+        cdc(
+            "Lawful_Engagement_Event__c",
+            "CREATE",
+            "a01000000000001AAA",
+            {
+                "Individual__c": PERSON,
+                "Type__c": "CLICK",
+                "Occurred_At__c": iso(wake),
+                "Channel__c": "EMAIL",
+            },
+        )
+    ).messages
+    state, output = step_person_batch(person.state, [tick, *later], now=wake, policy=pol)
+    assert [a.data.lead_days for a in output.alerts] == [30]
+    assert state.last_tick == wake
+    assert state.person.engagements

@@ -24,10 +24,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.aggregate import step_person
+from handlers.aggregate import step_person, step_person_batch
 from schemas.aggregate import AggregateState
 from schemas.codes import Reason
-from schemas.messages import PermissionCell, SalesforceEvent
+from schemas.messages import PermissionCell, PersonMessage, SalesforceEvent
 from schemas.policy import Policy
 from tests.unit.builders import CAR, PET, policy
 from tests.unit.test_pipeline_support import (
@@ -54,6 +54,7 @@ class World:
     sent: list[SalesforceEvent] = field(default_factory=list)
     state: AggregateState | None = None
     deleted: set[str] = field(default_factory=set)
+    messages: list[PersonMessage] = field(default_factory=list)
 
 
 def _record_id(n: int) -> str:
@@ -64,6 +65,7 @@ def _deliver(world: World, pol: Policy, event: SalesforceEvent) -> None:
     world.sent.append(event)
     update = world.replica.apply(event)
     for message in update.messages:
+        world.messages.append(message)
         world.state, _ = step_person(world.state, message, now=NOW, policy=pol)
 
 
@@ -141,3 +143,9 @@ def test_stream_and_final_images_agree(ops: list[tuple[int, int, str, bool]]) ->
     assert world.state is not None
     assert direct.state is not None
     assert _normalised(world.state.cells) == _normalised(direct.state.cells)
+    # one batch: the same cells as a step per message (which recomputed only affected cells)
+    batch, output = step_person_batch(None, world.messages, now=NOW, policy=pol)
+    assert batch.cells == world.state.cells
+    assert batch.person.consents == world.state.person.consents
+    assert output.snapshot is not None
+    assert len({(c.purpose_id, c.channel) for c in output.changes}) == len(output.changes)

@@ -1,0 +1,131 @@
+"""What the messages of one aggregate step did before the cells are recomputed: the folded
+engine state, the record facts, audit entries, rejections, the affected cells and, per cell,
+which message changed it (the trigger of its PermissionChange)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from handlers.fast_models import construct
+from handlers.fold import decide
+from handlers.person_facts import derive_person
+from schemas.enums import Channel
+from schemas.events import BaseEvent, PersonUpdated
+from schemas.messages import PermissionCell, PersonMessage, RecordFact, Trigger
+from schemas.outputs import AuditEvent, AuditRecorded, CellsAffected, CommandRejected
+from schemas.policy import Policy
+from schemas.state import PersonState
+
+EVERY_CELL = CellsAffected(None, None)
+
+
+def _covers(cells: CellsAffected, cell: PermissionCell) -> bool:
+    return (cells.purpose_ids is None or cell.purpose_id in cells.purpose_ids) and (
+        cells.channels is None or cell.channel is None or cell.channel in cells.channels
+    )
+
+
+def fact_version(facts: dict[str, RecordFact]) -> str:
+    """A digest of every fact's version (deleted ones included, so ids never repeat)."""
+    versions = sorted(f"{key}@{fact.commit_ms}:{fact.deleted}" for key, fact in facts.items())
+    return hashlib.blake2b("|".join(versions).encode(), digest_size=12).hexdigest()
+
+
+@dataclass(slots=True)
+class Work:
+    person: PersonState
+    facts: dict[str, RecordFact]
+    policy: Policy
+    now: datetime
+    individual_id: str
+    audit: list[AuditEvent] = field(default_factory=list)
+    rejections: list[CommandRejected] = field(default_factory=list)
+    every_purpose: bool = False
+    purposes: set[str] = field(default_factory=set)
+    every_channel: bool = False
+    channels: set[Channel] = field(default_factory=set)
+    triggers: list[tuple[tuple[CellsAffected, ...], Trigger]] = field(default_factory=list)
+    touched: bool = False  # something was folded or a fact changed
+    _facts_copied: bool = False
+    _fact_trigger: Trigger | None = None
+
+    def fold(self, event: BaseEvent) -> tuple[CellsAffected, ...]:
+        """Fold one event; the cells it may have changed."""
+        self.touched = True
+        self.person, effects = decide(self.person, event, now=self.now, config=self.policy)
+        affected: list[CellsAffected] = []
+        for effect in effects:
+            if isinstance(effect, AuditRecorded):  # every AuditEvent field is in `fields`
+                self.audit.append(construct(AuditEvent, {**effect.fields, "hash": effect.hash}))
+            elif isinstance(effect, CellsAffected):
+                self.affect(effect)
+                affected.append(effect)
+            else:
+                self.rejections.append(effect)
+        return tuple(affected)
+
+    def affect(self, cells: CellsAffected) -> None:
+        if cells.purpose_ids is None:
+            self.every_purpose = True
+        else:
+            self.purposes.update(cells.purpose_ids)
+        if cells.channels is None:
+            self.every_channel = True
+        else:
+            self.channels.update(cells.channels)
+
+    def affected(self) -> bool:
+        return self.every_purpose or bool(self.purposes)
+
+    def event(self, message: PersonMessage, event: BaseEvent) -> None:
+        """An engine event (a redelivered one changes nothing)."""
+        if event.event_id in self.person.seen_event_ids:
+            return
+        self.settle_person()  # events fold against the person as known when they arrive
+        trigger = Trigger(
+            event_id=event.event_id,
+            kind=event.kind,  # type: ignore[attr-defined]  # every PersonEvent has a kind
+            record_id=message.source_record_id,
+            replay_id=message.source_replay_id,
+        )
+        self.triggers.append((self.fold(event), trigger))
+
+    def fact(self, message: PersonMessage, fact: RecordFact) -> None:
+        """A record fact; the person is derived again before the next event or the recompute."""
+        known = self.facts.get(fact.record_id)
+        if known is None and fact.deleted:
+            return
+        if known is not None and (known == fact or (fact.commit_ms or 0) < (known.commit_ms or 0)):
+            return  # redelivered or stale
+        if not self._facts_copied:
+            self.facts, self._facts_copied = dict(self.facts), True
+        self.facts[fact.record_id] = fact
+        self.touched = True
+        self._fact_trigger = Trigger(
+            kind="RECORD_FACT",
+            record_id=message.source_record_id or fact.record_id,
+            replay_id=message.source_replay_id,
+        )
+
+    def settle_person(self) -> None:
+        """Fold a PersonUpdated when the facts changed the derived person."""
+        trigger, self._fact_trigger = self._fact_trigger, None
+        if trigger is None:
+            return
+        person = derive_person(self.individual_id, self.facts)
+        if person is None or person == self.person.person:
+            return
+        newest = max((f.commit_ms or 0) for f in self.facts.values())
+        at = datetime.fromtimestamp(newest / 1000, tz=UTC) if newest else self.now
+        event_id = f"person:{self.individual_id}:{fact_version(self.facts)}"
+        cells = self.fold(PersonUpdated(event_id=event_id, occurred_at=at, person=person))
+        self.triggers.append((cells, trigger.model_copy(update={"event_id": event_id})))
+
+    def trigger_for(self, cell: PermissionCell) -> Trigger:
+        """The last message of the step whose effects cover `cell`."""
+        for cells, trigger in reversed(self.triggers):
+            if any(_covers(c, cell) for c in cells):
+                return trigger
+        return self.triggers[-1][1] if self.triggers else Trigger()
