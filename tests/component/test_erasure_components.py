@@ -22,6 +22,7 @@ from workers.erasure.executor import Executor, ExecutorConfig
 from workers.erasure.intake import apply_message, request_id_of
 from workers.erasure.policy import load_policy
 from workers.erasure.service import handle_person_message
+from workers.erasure.status import get_request, list_requests
 from workers.erasure.store import RequestStore
 from workers.erasure.suppression import SuppressionList, check_created
 from workers.erasure.tombstones import TombstoneLog
@@ -148,3 +149,21 @@ async def test_request_waits_for_identity_when_required(client: redis.asyncio.Re
     assert waiting is not None
     assert waiting.state == "received"
     assert await handle_person_message(executor, b"not json") is None
+
+
+async def test_list_requests_for_the_api(client: redis.asyncio.Redis) -> None:
+    store = RequestStore(client, "t:")
+    first = apply_message(None, requested("er-a"))
+    second = apply_message(None, requested("er-b"))
+    assert first is not None
+    assert second is not None
+    await store.put(first)
+    await store.put(second.moved("blocked", "ApiBudgetExhaustedError: budget"))
+    listed = await list_requests(client, "t:")
+    assert {r["request_id"] for r in listed} == {"er-a", "er-b"}
+    blocked = await list_requests(client, "t:", state="blocked")
+    assert [r["reason"] for r in blocked] == ["ApiBudgetExhaustedError: budget"]
+    one = await get_request(client, "er-a", "t:")
+    assert one is not None
+    assert one["state"] == "received"
+    assert await get_request(client, "nope", "t:") is None
