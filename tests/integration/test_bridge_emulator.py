@@ -152,3 +152,32 @@ async def test_expired_replay_id_produces_resync_requests(
         assert 'lawful_replay_expired_total{channel="/data/ChangeEvents"} 1.0' in metrics
     finally:
         bridge.kill()
+
+
+async def test_gap_and_overflow_events_are_forwarded_for_the_worker_to_resync(
+    emulator: EmulatorHandle,
+    env: dict[str, str],
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    tmp_path: Path,
+) -> None:
+    topic = f"{topic_prefix}lawful.sf-cdc.v1"
+    tag = uuid.uuid4().hex[:8]
+    bridge = start_bridge(env, tmp_path / "bridge.log")
+    try:
+        ids = await asyncio.to_thread(create_contacts, emulator, [f"G{tag}0", f"G{tag}1"])
+        emulator.hub.force_gap("Contact", ids, "GAP_UPDATE")
+        emulator.hub.force_overflow("Contact")
+        records = await read_topic(
+            kafka_bootstrap,
+            topic,
+            done=lambda got: any(v["change_type"] == "GAP_OVERFLOW" for _, v in got),
+        )
+        gaps = sorted(key for key, value in records if value["change_type"] == "GAP_UPDATE")
+        assert gaps == sorted(ids)  # one message per record id of the merged gap event
+        [overflow] = [(k, v) for k, v in records if v["change_type"] == "GAP_OVERFLOW"]
+        assert overflow[0] == "Contact"
+        assert overflow[1]["record_id"] is None
+        assert overflow[1]["origin"] == "stream"
+    finally:
+        bridge.kill()
