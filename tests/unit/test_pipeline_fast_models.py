@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import pytest
 
+from handlers.aggregate import step_person
 from handlers.fast_models import construct
 from handlers.records import apply_salesforce_event
 from schemas.codes import Reason
 from schemas.enums import Basis, Channel
 from schemas.events import ConsentRecorded
-from schemas.messages import PermissionCell
+from schemas.messages import PermissionCell, PermissionChange, PermissionsSnapshot, PersonMessage
+from schemas.outputs import AuditEvent
 from schemas.records import RecordImage
-from tests.unit.test_pipeline_support import T0, cdc, consent_fields, iso
+from tests.unit.test_pipeline_support import (
+    PERSON,
+    T0,
+    Replica,
+    cdc,
+    consent_fields,
+    individual_fields,
+    iso,
+    policy,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -67,3 +78,25 @@ def test_consent_records_built_fast_equal_validated_ones() -> None:
     assert isinstance(event, ConsentRecorded)
     assert ConsentRecorded.model_validate(event.model_dump()) == event
     assert set(event.__dict__) == set(ConsentRecorded.model_fields)
+
+
+def test_mapped_messages_and_outputs_survive_their_topics_json() -> None:
+    """What the worker produces round-trips through JSON without serializer warnings."""
+    replica = Replica()
+    messages = [
+        *replica.apply(cdc("Individual", "CREATE", PERSON, individual_fields())).messages,
+        *replica.apply(
+            cdc("ContactPointTypeConsent", "CREATE", "0ZY1", consent_fields("pet-mkt"))
+        ).messages,
+    ]
+    state = None
+    for message in messages:
+        assert PersonMessage.model_validate_json(message.model_dump_json()) == message
+        state, output = step_person(state, message, now=T0, policy=policy())
+        for change in output.changes:
+            assert PermissionChange.model_validate_json(change.model_dump_json()) == change
+        for entry in output.audit:
+            assert AuditEvent.model_validate_json(entry.model_dump_json()) == entry
+        if output.snapshot is not None:
+            snapshot = output.snapshot
+            assert PermissionsSnapshot.model_validate_json(snapshot.model_dump_json()) == snapshot
