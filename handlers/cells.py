@@ -157,12 +157,21 @@ def next_wakeup(
     (`alerts_due` runs only on a tick): an alert instant fell due since the last tick, or a
     new horizon (not in `previous` cells) is already within its longest alert lead."""
     alerts, changes = wakeup_candidates(state, cells, policy)
-    if last_tick is not None and any(last_tick < moment <= now for moment in alerts):
-        return now
+    since = last_tick if last_tick is not None else now
+    later: datetime | None = None
+    for moment in alerts:
+        if moment > now:
+            if later is None or moment < later:
+                later = moment
+        elif moment > since:
+            return now
     lead = max(_leads(tuple(policy.rules.alert_lead_days)))
     known = {cell.valid_until for cell in previous}
     for cell in cells:
         horizon = cell.valid_until
         if horizon is not None and horizon not in known and now < horizon <= now + lead:
             return now
-    return min((moment for moment in (*alerts, *changes) if moment > now), default=None)
+    for moment in changes:
+        if moment > now and (later is None or moment < later):
+            later = moment
+    return later
