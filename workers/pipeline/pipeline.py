@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import MutableMapping
 from typing import Any
 
-import faust
 import redis.asyncio
 import structlog
 
@@ -84,10 +83,10 @@ class Pipeline:
         self._register()
 
     def _table(self, name: str) -> Any:
-        schema: faust.Schema[str, bytes] = faust.Schema(
-            key_type=str, value_type=bytes, key_serializer="raw", value_serializer="raw"
+        # bytes values use the "raw" codec in the changelog and in recovery (str keys: JSON)
+        return self.app.Table(
+            name, key_type=str, value_type=bytes, partitions=self.settings.kafka.partitions
         )
-        return self.app.Table(name, schema=schema, partitions=self.settings.kafka.partitions)
 
     async def send(self, topic: str, key: str | None, value: bytes) -> None:
         """Produce `value` to lawful's `topic` (name without prefix), keyed by `key`."""
