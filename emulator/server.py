@@ -98,6 +98,7 @@ class EmulatorServer:
             self._tempdir = tempfile.TemporaryDirectory(prefix="lawful-emulator-")
             state_dir = Path(self._tempdir.name)
         else:
+            state_dir = state_dir.resolve()  # the credentials file names absolute paths
             app = ConnectedApp.load_or_create(state_dir / "connected-app.json")
         self.state_dir = state_dir
         self.org = Org(config, clock=clock, app=app)

@@ -1,12 +1,15 @@
-"""`lawful demo`: the decision engine on the bundled example people, as readable tables.
+"""`lawful demo`: the whole product on this machine, nothing to install but the package.
 
-This version demonstrates the engine that every other part of lawful calls. The streaming
-pipeline (emulated org → Kafka → permissions, alerts, search) joins this command when it lands.
+Starts the emulated Salesforce org (seeded), the Tansu broker, Redis (embedded unless
+`--redis-url`), and lawful's roles (worker, api, bridge, writeback, erasure); backfills the org;
+makes a stream of realistic changes and shows live progress with the URL of the web page.
+Ctrl-C stops everything. `--examples` prints the engine's decisions for the examples instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,14 +22,35 @@ from schemas.errors import LawfulError
 from schemas.outputs import CommandRejected, Decision
 from schemas.policy import Policy
 from schemas.state import PersonState
+from workers.demo.run import DemoOptions, run_demo
 from workers.facts_io import load_facts
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("demo", help=__doc__.splitlines()[0], description=__doc__)
-    parser.add_argument("--examples", type=Path, default=EXAMPLES, help="folder of facts files")
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the whole pipeline on an emulated org",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--persons", type=int, default=200, help="persons seeded in the org")
+    parser.add_argument("--rate", type=float, default=5.0, help="changes per second (0: none)")
+    parser.add_argument("--redis-url", help="use this Redis instead of an embedded one")
+    parser.add_argument(
+        "--state-dir", type=Path, default=Path("lawful-data/demo"), help="logs and state"
+    )
+    parser.add_argument("--api-port", type=int, default=8080, help="port of the API / web page")
+    parser.add_argument("--duration", type=float, default=0.0, help="stop after N s (0: Ctrl-C)")
+    parser.add_argument(
+        "--examples",
+        type=Path,
+        nargs="?",
+        const=EXAMPLES,
+        default=None,
+        help="instead: print the engine's decisions for the facts files in this folder",
+    )
     parser.set_defaults(func=run)
 
 
@@ -55,9 +79,23 @@ def _show(path: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    files = sorted(args.examples.glob("*.json"))
+    if args.examples is not None:
+        return run_examples(args.examples)
+    options = DemoOptions(
+        persons=args.persons,
+        rate=args.rate,
+        redis_url=args.redis_url,
+        state_dir=args.state_dir,
+        api_port=args.api_port,
+        duration=args.duration,
+    )
+    return asyncio.run(run_demo(options, sys.stdout))
+
+
+def run_examples(folder: Path) -> int:
+    files = sorted(folder.glob("*.json"))
     if not files:
-        print(f"lawful demo: no examples in {args.examples}", file=sys.stderr)
+        print(f"lawful demo: no examples in {folder}", file=sys.stderr)
         return 2
     print("lawful demo - decisions per purpose x channel with the rule that decided each cell")
     try:
