@@ -130,7 +130,7 @@ async def measure(client: redis.asyncio.Redis, keys: Keys, runs: int) -> None:
 
 async def main(persons: int, runs: int, batch: int) -> None:
     server = start_embedded_redis()
-    client = redis.asyncio.Redis.from_url(server.url)
+    client = redis.asyncio.Redis.from_url(server.url, socket_timeout=120)
     keys = Keys("bench:")
     try:
         print(f"loading {persons:,} persons into valkey on port {server.port} ...")

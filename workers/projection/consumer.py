@@ -30,6 +30,7 @@ log = structlog.get_logger(__name__)
 
 PERMISSIONS = "lawful.permissions.v1"
 ALERTS = "lawful.alerts.v1"
+IDLE_POLLS = 4  # empty polls (0.5 s each) after which the projection counts as caught up
 
 
 async def clear_projection(client: redis.asyncio.Redis, keys: Keys) -> int:
@@ -78,16 +79,20 @@ class Projector:
         try:
             partitions = await self._assign(consumer)
             await self._position(consumer, partitions, rebuild=rebuild)
+            idle = 0
             while not stop.is_set():
                 if not await self.client.exists(self.keys.marker):
                     log.warning("projection marker missing: rebuilding from Kafka")
                     await self._position(consumer, partitions, rebuild=True)
                 batches = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)
-                if not batches:
+                if batches:
+                    idle = 0
+                    await self._apply(batches)
+                    continue
+                idle += 1
+                if idle >= IDLE_POLLS or await _at_end(consumer, partitions):
                     self.caught_up.set()
                     metrics.CAUGHT_UP.set(1)
-                    continue
-                await self._apply(batches)
         finally:
             await consumer.stop()
 
@@ -154,6 +159,15 @@ class Projector:
         )
         metrics.SNAPSHOTS.labels("written").inc(result.written)
         metrics.SNAPSHOTS.labels("stale").inc(result.stale)
+
+
+async def _at_end(consumer: AIOKafkaConsumer, partitions: Sequence[Any]) -> bool:
+    """Every partition read up to the high watermark its last fetch reported."""
+    for tp in partitions:
+        high = consumer.highwater(tp)
+        if high is None or await consumer.position(tp) < high:
+            return False
+    return True
 
 
 def _text(value: bytes | str) -> str:

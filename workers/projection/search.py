@@ -98,11 +98,9 @@ def _high(window: tuple[float, float]) -> str:
 
 
 def _queue_driver(pipe: Pipeline, target: str, group: Group) -> None:
-    if group.window is not None:
-        low, high = _low(group.window), _high(group.window)
-        pipe.zrangestore(target, group.keys[0], low, high, byscore=True)
-    else:
-        pipe.zunionstore(target, dict.fromkeys(group.keys, 0))
+    assert group.window is not None  # noqa: S101 - only windows drive sorted results
+    low, high = _low(group.window), _high(group.window)
+    pipe.zrangestore(target, group.keys[0], low, high, byscore=True)
 
 
 def _queue_narrowing(pipe: Pipeline, target: str, group: Group, scratch: str) -> None:
@@ -126,27 +124,30 @@ def _queue_narrowing(pipe: Pipeline, target: str, group: Group, scratch: str) ->
 
 def _queue_set_algebra(pipe: Pipeline, target: str, groups: list[Group]) -> None:
     """Intersect in plain sets, distributing the single-key groups over the union of the cell
-    tuples ((A | B) & C = (A & C) | (B & C)), so no large union is built just to be narrowed;
-    only the (small) result becomes a sorted set. A window group narrows last."""
+    tuples ((A | B) & C = (A & C) | (B & C)), so no large union is built just to be narrowed.
+    Without a window the result stays a plain set (paged with SORT ... LIMIT, which only
+    partially sorts); a window turns it into a sorted set by valid_until and cuts it."""
     singles = [g.keys[0] for g in groups if g.window is None and len(g.keys) == 1]
-    unions = [g for g in groups if g.window is None and len(g.keys) > 1]
+    union = next((g for g in groups if g.window is None and len(g.keys) > 1), None)
     window = next((g for g in groups if g.window is not None), None)
-    alternatives = [(key,) for key in unions[0].keys] if unions else [()]
+    alternatives = [(key,) for key in union.keys] if union is not None else [()]
     parts = [f"{target}:part:{i}" for i in range(len(alternatives))]
     for part, alternative in zip(parts, alternatives, strict=True):
         pipe.sinterstore(part, [*alternative, *singles])
-    pipe.zunionstore(target, dict.fromkeys(parts, 0))
-    pipe.delete(*parts)
-    for group in unions[1:]:
-        _queue_narrowing(pipe, target, group, f"{target}:more")
-    if window is not None:
+    if window is None:
+        pipe.sunionstore(target, parts)
+    else:
+        pipe.zunionstore(target, dict.fromkeys(parts, 0))
         _queue_narrowing(pipe, target, window, f"{target}:window")
+    pipe.delete(*parts)
 
 
 async def materialise(
     client: redis.asyncio.Redis, keys: Keys, query: SearchQuery, target: str, ttl: int
 ) -> None:
-    """Store the ordered result of `query` at `target` (built aside, then renamed in)."""
+    """Store the result of `query` at `target` (built aside, then renamed in): a sorted set by
+    valid_until when the query has a window, else a plain set. Its placeholder member ""
+    comes first in both orders and keeps an empty result cached."""
     groups = await plan(client, keys, query)
     sizes = await _sizes(client, groups)
     order = sorted(range(len(groups)), key=lambda i: sizes[i])
@@ -160,7 +161,10 @@ async def materialise(
                 _queue_narrowing(pipe, scratch, groups[index], f"{scratch}:part")
         else:
             _queue_set_algebra(pipe, scratch, groups)
-        pipe.zadd(scratch, {"": -math.inf})  # placeholder at rank 0: keeps the key (even empty)
+        if query.has_window:
+            pipe.zadd(scratch, {"": -math.inf})
+        else:
+            pipe.sadd(scratch, "")
         pipe.rename(scratch, target)
         pipe.expire(target, ttl)
         await pipe.execute()
@@ -175,10 +179,14 @@ async def run_search(
     target = keys.result(digest)
     if not await client.exists(target):
         await materialise(client, keys, query, target, ttl)
-    # rank 0 is the placeholder member "" that keeps an empty result cached
+    # position 0 is the placeholder member "" that keeps an empty result cached
     async with client.pipeline(transaction=True) as pipe:
-        pipe.zcard(target)
-        pipe.zrange(target, offset + 1, offset + query.limit)
+        if query.has_window:
+            pipe.zcard(target)
+            pipe.zrange(target, offset + 1, offset + query.limit)
+        else:
+            pipe.scard(target)
+            pipe.sort(target, start=offset + 1, num=query.limit, alpha=True)
         size, members = await pipe.execute()
     total = max(int(size) - 1, 0)
     ids = [m.decode() if isinstance(m, bytes) else str(m) for m in members]
