@@ -42,6 +42,7 @@ def captured() -> Iterator[io.StringIO]:
     """Every log line of the process, formatted as `lawful api` formats them (JSON)."""
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
+    saved_structlog = structlog.get_config()
     configure_logging("debug")
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
@@ -51,7 +52,7 @@ def captured() -> Iterator[io.StringIO]:
         yield buffer
     finally:
         root.handlers, root.level = saved_handlers, saved_level
-        structlog.reset_defaults()
+        structlog.configure(**saved_structlog)
         logging.captureWarnings(capture=False)
 
 
