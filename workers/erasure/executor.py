@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import structlog
 
 from handlers.erasure_graph import ActionPlan
+from schemas.codes import AlertType
 from schemas.enums import SuppressionScope
 from schemas.erasure_policy import ErasurePolicy
 from schemas.errors import LawfulError
@@ -126,7 +127,12 @@ class Executor:
         now = datetime.now(UTC)
         key = f"erasure-blocked:{request.request_id}:{attempts}"
         message = outputs.alert(
-            request.individual_id, request.request_id, now, f"BLOCKED: {reason}", key
+            AlertType.ERASURE_BLOCKED,
+            request.individual_id,
+            request.request_id,
+            at=now,
+            cause=reason,
+            key=key,
         )
         await self.producer.send(outputs.ALERTS, request.individual_id, message)
         return blocked

@@ -84,15 +84,17 @@ def notification(
     )
 
 
-def alert(individual_id: str, request_id: str, at: datetime, cause: str, key: str) -> AlertMessage:
-    """An operator alert; AlertType has no dedicated member yet, `cause` says what happened."""
+def alert(
+    kind: AlertType, individual_id: str, request_id: str, *, at: datetime, cause: str, key: str
+) -> AlertMessage:
+    """An operator alert (ERASURE_BLOCKED, SUPPRESSION_MATCH); `cause` says what happened."""
     return AlertMessage(
         event_id=key,
         occurred_at=at,
-        type=AlertType.ERASURE_OVERDUE,
+        type=kind,
         data=Alert(
             alert_key=key,
-            type=AlertType.ERASURE_OVERDUE,
+            type=kind,
             individual_id=individual_id,
             due_at=at,
             request_id=request_id,

@@ -12,6 +12,7 @@ import structlog
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
+from schemas.codes import AlertType
 from schemas.config import RulesConfig
 from schemas.messages import PersonMessage, SalesforceEvent
 from schemas.policy import Policy
@@ -133,10 +134,15 @@ async def handle_cdc(
     if message is not None:
         await producer.send(outputs.PERSON_EVENTS, message.individual_id, message)
         key = f"suppression-match:{event.record_id}"
-        cause = (
-            f"SUPPRESSION_MATCH: {event.entity or ''} {event.record_id} re-created an erased person"
+        cause = f"{event.entity or ''} {event.record_id} re-created an erased person"
+        alert = outputs.alert(
+            AlertType.SUPPRESSION_MATCH,
+            message.individual_id,
+            "",
+            at=datetime.now(UTC),
+            cause=cause,
+            key=key,
         )
-        alert = outputs.alert(message.individual_id, "", datetime.now(UTC), cause, key)
         await producer.send(outputs.ALERTS, message.individual_id, alert)
         log.warning("suppression_match", record_id=event.record_id)
     return message
