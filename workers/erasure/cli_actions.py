@@ -7,10 +7,11 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 
 from schemas.events import ErasureRequested, EventSource
 from schemas.messages import PersonMessage
+from workers.bridge.health import health_app, start_health_server
 from workers.bridge.kafka import build_consumer
 from workers.erasure import outputs
 from workers.erasure.executor import describe_plan
@@ -115,19 +116,24 @@ async def resume(settings: Settings, request_id: str) -> str | None:
 
 
 async def run(settings: Settings) -> None:
-    """The executor and suppression consumers until cancelled."""
+    """The executor and suppression consumers until cancelled; /livez, /readyz and /metrics on
+    the web port (ready once both consumers and the producer are connected)."""
     registry = CollectorRegistry()
     rest = SimpleSalesforceRest.from_settings(settings.salesforce, registry=registry)
     client = redis_from(settings)
     producer = KafkaProducer(settings.kafka)
-    server, _ = start_http_server(settings.web.port, addr=settings.web.host, registry=registry)
+    connected = False
+    web = await start_health_server(
+        health_app(lambda: connected, registry), settings.web.host, settings.web.port
+    )
     conf = settings.erasure
     requests = build_consumer(settings.kafka, outputs.PERSON_EVENTS, group_id=conf.group_id)
     cdc = build_consumer(settings.kafka, "lawful.sf-cdc.v1", group_id=conf.suppression_group_id)
-    await producer.start()
-    await requests.start()
-    await cdc.start()
     try:
+        await producer.start()
+        await requests.start()
+        await cdc.start()
+        connected = True
         executor = build_executor(settings, rest, client, producer, registry=registry)
         await resume_pending(executor)
         await asyncio.gather(
@@ -141,5 +147,5 @@ async def run(settings: Settings) -> None:
         await producer.stop()
         rest.close()
         await client.aclose()
-        server.shutdown()
-        server.server_close()
+        connected = False
+        await web.cleanup()
