@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1.7
-# One image for every lawful role; the command picks it: `lawful bridge|worker|api`.
+# One image for every lawful role; the command picks it: `lawful bridge|worker|api|writeback`,
+# `lawful erase run`, `lawful backfill`.
 # It cannot be built on the development machines (no registry for base images there). Its install
 # step is CI's (`uv sync --frozen` from pyproject.toml + uv.lock), minus the dev dependency groups.
 # The one place the base is pinned (release CI appends @sha256:<digest>): 3.11.7 is the tested

@@ -9,12 +9,14 @@ import pytest
 
 from tests.unit.test_k8s_render import (
     OVERLAYS,
+    POD_KINDS,
     ROOT,
     WORKLOAD_KINDS,
     Doc,
     containers,
     named,
     of_kind,
+    pod_template,
     render,
 )
 from workers.topics import APP_ID, INPUT_TOPICS, topic_by_name
@@ -48,6 +50,28 @@ def test_egress_only_to_dns_kafka_redis_and_salesforce(overlay: str) -> None:
         assert rule.get("to"), "an egress rule without peers allows every destination"
     assert _ports(egress) <= ALLOWED_EGRESS
     assert {DNS, REDIS, HTTPS} <= _ports(egress)
+
+
+def _selects(policy: Doc, pod_labels: dict[str, str]) -> bool:
+    selector = policy["spec"]["podSelector"]
+    assert not selector.get("matchExpressions"), "only matchLabels selectors are checked"
+    labels: dict[str, str] = selector.get("matchLabels", {})
+    return labels.items() <= pod_labels.items()
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_role_reaches_salesforce_kafka_redis_and_dns(overlay: str) -> None:
+    docs = render(overlay)
+    kafka = KAFKA_TLS if overlay == "prod" else KAFKA_PLAIN
+    for workload in of_kind(docs, *POD_KINDS):
+        labels = pod_template(workload)["metadata"]["labels"]
+        egress = [
+            rule
+            for policy in of_kind(docs, "NetworkPolicy")
+            if _selects(policy, labels)
+            for rule in policy["spec"].get("egress", [])
+        ]
+        assert {DNS, kafka, REDIS, HTTPS} <= _ports(egress), workload["metadata"]["name"]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

