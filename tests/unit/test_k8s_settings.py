@@ -126,3 +126,25 @@ def test_config_map_and_secret_files_load_into_settings(
             if path is not None:
                 assert path.parent == Path(mount_path)
                 assert path.name in files
+
+
+def _environ_reads() -> set[str]:
+    """Variables read with os.environ.get/os.getenv outside Settings (demo/embedded excluded)."""
+    pattern = re.compile(r"""(?:os\.environ\.get|os\.getenv)\(\s*["']([A-Z0-9_]+)["']""")
+    names: set[str] = set()
+    for path in sorted((ROOT / "workers").rglob("*.py")):
+        if {"demo", "embedded"} & set(path.relative_to(ROOT).parts):
+            continue  # they set up local processes, not the deployed roles
+        names |= set(pattern.findall(path.read_text(encoding="utf-8")))
+    return names
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_variables_read_outside_settings_are_set_in_every_pod(overlay: str) -> None:
+    reads = _environ_reads()
+    assert "POD_NAME" in reads  # the worker's static membership id
+    docs = render(overlay)
+    for workload in of_kind(docs, *POD_KINDS):
+        (container,) = containers(workload)
+        env = {e["name"] for e in container["env"]} | set(config_map_data(docs))
+        assert reads <= env, (workload["metadata"]["name"], sorted(reads - env))

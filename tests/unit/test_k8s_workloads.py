@@ -29,7 +29,7 @@ DRAIN_SECONDS = {
     "worker": 60,
     "api": 30,
     "writeback": 20,  # workers/writeback/app.py: the final flush waits at most 20 s
-    "erasure": 30,  # a running Salesforce call (request timeout 30 s)
+    "erasure": 30,  # a running Salesforce call (request timeout 30 s), once it drains
     "backfill": 5,  # the producer flushes its last batch
 }
 # Volume types the restricted Pod Security Standard allows.
