@@ -152,6 +152,10 @@ class PipelineSettings(BaseModel):
     scheduler_interval: float = Field(
         1.0, gt=0, description="Seconds between scans of the wake-up schedule"
     )
+    batch_max: int = Field(1000, ge=1, description="Events handled per batch at most")
+    batch_within: float = Field(
+        0.1, gt=0, description="Seconds a batch waits to fill before it is handled"
+    )
 
 
 class ApiSettings(BaseModel):

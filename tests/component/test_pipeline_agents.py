@@ -16,7 +16,7 @@ from schemas.config import RulesConfig
 from schemas.errors import InvalidInputError, TransientError
 from schemas.messages import DeadLetter, PermissionsSnapshot, PersonMessage, SalesforceEvent
 from schemas.policy import Policy
-from workers.pipeline.consume import consume_events
+from workers.pipeline.consume import consume_batches
 from workers.pipeline.dlq import DeadLetters, Origin
 from workers.pipeline.metrics import PipelineMetrics
 from workers.pipeline.persons import PersonsProcessor
@@ -185,9 +185,16 @@ class FakeEvent:
     message: FakeMessage
 
 
-async def events(values: list[bytes]) -> AsyncIterator[FakeEvent]:
+async def events(values: list[bytes], size: int = 2) -> AsyncIterator[list[FakeEvent]]:
+    """Faust `take_events` batches of `size` events."""
+    batch = []
     for offset, value in enumerate(values):
-        yield FakeEvent(FakeMessage("p.lawful.person-events.v1", 2, offset, b"k", value))
+        batch.append(FakeEvent(FakeMessage("p.lawful.person-events.v1", 2, offset, b"k", value)))
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def sample_value(metrics: PipelineMetrics, name: str, **labels: str) -> float:
@@ -211,7 +218,7 @@ async def test_poison_messages_go_to_the_dlq_and_processing_continues() -> None:
     ]
     table: dict[str, bytes] = {}
     with capture_logs() as logs:
-        await consume_events(
+        await consume_batches(
             events(values),
             processor.handle,
             table,
@@ -221,6 +228,7 @@ async def test_poison_messages_go_to_the_dlq_and_processing_continues() -> None:
             metrics=metrics,
             attempts=3,
             wait_max=0.01,
+            bytes_keys=False,
         )
     assert table == {"a": b"1", "b": b"1"}
     letters = [DeadLetter.model_validate_json(v) for _, v in sent.on("lawful.dlq.v1")]
@@ -256,7 +264,7 @@ async def test_retriable_failures_are_retried_then_dead_lettered() -> None:
         table[key] = b"ok"
 
     table: dict[str, bytes] = {}
-    await consume_events(
+    await consume_batches(
         events([b"once", b"always"]),
         flaky,
         table,
@@ -266,8 +274,64 @@ async def test_retriable_failures_are_retried_then_dead_lettered() -> None:
         metrics=metrics,
         attempts=3,
         wait_max=0.01,
+        bytes_keys=False,
     )
     assert table == {"once": b"ok"}
     assert calls == {"once": 2, "always": 3}
     assert sample_value(metrics, "lawful_dlq_events_total", reason="retries_exhausted") == 1
     assert sample_value(metrics, "lawful_retries_total", agent="a") == 3
+
+
+class RecordingTable(dict[bytes, bytes]):
+    """A table that logs its writes into a shared journal."""
+
+    def __init__(self, journal: list[str]) -> None:
+        super().__init__()
+        self.journal = journal
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.journal.append(f"set {key.decode()}")
+        super().__setitem__(key, value)
+
+
+async def test_outputs_are_flushed_before_state_and_markers_follow_the_state() -> None:
+    journal: list[str] = []
+
+    async def send(topic: str, key: str | None, value: bytes) -> None:
+        journal.append(f"send {topic}")
+
+    async def flush() -> None:
+        journal.append("flush")
+
+    async def mark(partitions: set[int]) -> None:
+        journal.append(f"mark {sorted(partitions)}")
+
+    processor = PersonsProcessor(
+        fake_step, send, lambda: Policy(RulesConfig(), ()), clock=lambda: NOW
+    )
+    table = RecordingTable(journal)
+    values = [tick(p).model_dump_json().encode() for p in ("a", "b", "a")]
+    await consume_batches(
+        events(values, size=3),
+        processor.handle,
+        table,
+        topic="lawful.person-events.v1",
+        agent="persons",
+        dead_letters=DeadLetters(send, PipelineMetrics()),
+        metrics=PipelineMetrics(),
+        attempts=1,
+        wait_max=0.01,
+        flush=flush,
+        mark=mark,
+    )
+    assert table == {b"a": b"2", b"b": b"1"}  # the second "a" saw the first one's state
+    assert journal == [
+        "send lawful.permissions.v1",
+        "send lawful.permissions.v1",
+        "flush",
+        "set a",
+        "set b",
+        "flush",
+        "mark [2]",
+        "flush",
+    ]

@@ -15,7 +15,7 @@ import redis
 from schemas.codes import AlertType
 from schemas.messages import AlertMessage, DeadLetter, PermissionsSnapshot, SalesforceEvent
 from tests.fixtures.emulator import EmulatorHandle
-from tests.fixtures.kafka import create_lawful_topics, produce, read_values
+from tests.fixtures.kafka import create_lawful_topics, produce, read_available, read_values
 from tests.integration.lawful_process import LawfulProcess, lawful_env
 from tests.integration.test_pipeline_support import (
     Catalogue,
@@ -100,16 +100,15 @@ async def test_kill_9_mid_stream_then_restart_converges(
                 kafka_bootstrap,
                 permissions,
                 PermissionsSnapshot,
-                done=lambda got: _matches(got, expected),
+                done=lambda got: _matches(got, expected, catalogue.purpose_id),
                 within=120,
             )
         except AssertionError as exc:
-            letters = await read_values(
-                kafka_bootstrap, f"{prefix}lawful.dlq.v1", DeadLetter, done=bool, within=3
-            )
-            raise AssertionError(f"{exc}; dead letters: {[d.error for d in letters[:3]]}") from exc
+            raise AssertionError(
+                await _diagnose(kafka_bootstrap, prefix, expected, catalogue.purpose_id)
+            ) from exc
         latest = {s.individual_id: s for s in snapshots}
-        assert {p: snapshot_cells(s) for p, s in latest.items()} == expected
+        assert {p: snapshot_cells(s, catalogue.purpose_id) for p, s in latest.items()} == expected
         kept = {p for p, cells in expected.items() if any(c[2] for c in cells)}
         alerts = await read_values(
             kafka_bootstrap,
@@ -147,12 +146,34 @@ async def test_kill_9_mid_stream_then_restart_converges(
         second.kill()
 
 
-def _matches(got: list[PermissionsSnapshot], expected: dict[str, set[Cell]]) -> bool:
+def _matches(
+    got: list[PermissionsSnapshot], expected: dict[str, set[Cell]], purpose_id: str
+) -> bool:
     latest = {s.individual_id: s for s in got}
     return set(latest) >= set(expected) and all(
-        snapshot_cells(latest[p]) == cells for p, cells in expected.items()
+        snapshot_cells(latest[p], purpose_id) == cells for p, cells in expected.items()
     )
 
 
 def _expiring_people(alerts: list[AlertMessage]) -> set[str]:
     return {a.data.individual_id for a in alerts if a.type is AlertType.CONSENT_EXPIRING}
+
+
+async def _diagnose(
+    bootstrap: str, prefix: str, expected: dict[str, set[Cell]], purpose_id: str
+) -> str:
+    """What differs from the recompute (for the failure message)."""
+    got = await read_available(bootstrap, f"{prefix}lawful.permissions.v1", PermissionsSnapshot)
+    letters = await read_available(bootstrap, f"{prefix}lawful.dlq.v1", DeadLetter)
+    latest = {s.individual_id: s for s in got}
+    missing = sorted(set(expected) - set(latest))
+    wrong = [
+        p for p in expected if p in latest and snapshot_cells(latest[p], purpose_id) != expected[p]
+    ]
+    example = (
+        f"{snapshot_cells(latest[wrong[0]], purpose_id)} != {expected[wrong[0]]}" if wrong else ""
+    )
+    return (
+        f"{len(got)} snapshots, {len(missing)} persons missing, {len(wrong)} differ {example}; "
+        f"dead letters: {[d.error for d in letters[:3]]}"
+    )

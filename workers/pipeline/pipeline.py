@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import MutableMapping
+import functools
 from typing import Any
 
 import redis.asyncio
 import structlog
 
 from workers.pipeline.app import PipelineTopics, build_faust_app
-from workers.pipeline.consume import Handler, consume_events
+from workers.pipeline.consume import Handler, consume_batches
 from workers.pipeline.dlq import DeadLetters
 from workers.pipeline.health import register_health_pages
 from workers.pipeline.metrics import PipelineMetrics
@@ -24,6 +24,7 @@ from workers.settings import Settings
 log = structlog.get_logger("lawful.pipeline")
 
 PLATFORM_EVENTS_TOPIC = "lawful.sf-events.v1"
+MARKER_KEY = b"\x00lawful-marker"  # never a record or Individual id
 
 
 def redis_client(settings: Settings) -> redis.asyncio.Redis:
@@ -80,12 +81,19 @@ class Pipeline:
             on_alert=self.metrics.alerts.inc,
         )
         self._ready = asyncio.Event()
+        self._platform_images: dict[str, bytes] = {}  # platform events keep no image
         self._register()
 
     def _table(self, name: str) -> Any:
-        # bytes values use the "raw" codec in the changelog and in recovery (str keys: JSON)
+        # bytes keys and values use the "raw" codec in the changelog and in recovery, and the
+        # partitioner then puts each key where the source topic has it (use_partitioner: the
+        # writes happen after a whole batch, outside the iteration of one event).
         return self.app.Table(
-            name, key_type=str, value_type=bytes, partitions=self.settings.kafka.partitions
+            name,
+            key_type=bytes,
+            value_type=bytes,
+            partitions=self.settings.kafka.partitions,
+            use_partitioner=True,
         )
 
     async def send(self, topic: str, key: str | None, value: bytes) -> None:
@@ -95,7 +103,6 @@ class Pipeline:
 
     def _register(self) -> None:
         app = self.app
-        platform_events: dict[str, bytes] = {}  # platform events keep no image
 
         async def records(stream: Any) -> None:
             await self.consume(
@@ -109,7 +116,11 @@ class Pipeline:
 
         async def platform(stream: Any) -> None:
             await self.consume(
-                stream, PLATFORM_EVENTS_TOPIC, "platform", self.records.handle, platform_events
+                stream,
+                PLATFORM_EVENTS_TOPIC,
+                "platform",
+                self.records.handle,
+                self._platform_images,
             )
 
         app.agent(self.topics[CDC_TOPIC], name="records")(records)
@@ -153,18 +164,30 @@ class Pipeline:
         topic: str,
         agent: str,
         handler: Handler,
-        table: MutableMapping[str, bytes],
+        table: Any,
     ) -> None:
-        """Run `handler` on every event once the catalogue is loaded (see `consume_events`)."""
+        """Run `handler` on every event once the catalogue is loaded (see `consume_batches`)."""
         await self._ready.wait()
-        await consume_events(
-            stream.events(),
+        pipeline = self.settings.pipeline
+        await consume_batches(
+            stream.take_events(pipeline.batch_max, within=pipeline.batch_within),
             handler,
             table,
             topic=topic,
             agent=agent,
             dead_letters=self.dead_letters,
             metrics=self.metrics,
-            attempts=self.settings.pipeline.retry_attempts,
-            wait_max=self.settings.pipeline.retry_wait_max,
+            attempts=pipeline.retry_attempts,
+            wait_max=pipeline.retry_wait_max,
+            flush=self.app.producer.flush,
+            mark=functools.partial(self.mark, table),
+            bytes_keys=table is not self._platform_images,
         )
+
+    async def mark(self, table: Any, partitions: set[int]) -> None:
+        """A one-record changelog batch per partition after the batch's state writes."""
+        changelog = getattr(table, "changelog_topic", None)
+        if changelog is None:
+            return
+        for partition in sorted(partitions):
+            await changelog.send(key=MARKER_KEY, value=b"", partition=partition)
