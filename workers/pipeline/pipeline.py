@@ -98,8 +98,14 @@ class Pipeline:
 
     async def send(self, topic: str, key: str | None, value: bytes) -> None:
         """Produce `value` to lawful's `topic` (name without prefix), keyed by `key`."""
-        await self.topics[topic].send(key=key.encode() if key is not None else None, value=value)
+        # Buffered: the batch's `flush` waits until every buffered message is on the broker.
+        self.topics[topic].send_soon(key=key.encode() if key is not None else None, value=value)
         self.metrics.events_out.labels(topic=topic).inc()
+
+    async def flush(self) -> None:
+        """Wake-up schedule writes, then every buffered message, on their servers."""
+        await self.schedule.flush()
+        await self.app.producer.flush()
 
     def _register(self) -> None:
         app = self.app
@@ -179,7 +185,7 @@ class Pipeline:
             metrics=self.metrics,
             attempts=pipeline.retry_attempts,
             wait_max=pipeline.retry_wait_max,
-            flush=self.app.producer.flush,
+            flush=self.flush,
             mark=functools.partial(self.mark, table),
             bytes_keys=table is not self._platform_images,
         )

@@ -33,16 +33,27 @@ class WakeupSchedule:
         self._client = client
         self._prefix = f"{key_prefix}wakeups:"
         self._remove = client.register_script(_REMOVE_IF_UNCHANGED)
+        self._pending: dict[tuple[int, str], datetime | None] = {}
 
     def key(self, partition: int) -> str:
         return f"{self._prefix}{partition}"
 
     async def schedule(self, individual_id: str, partition: int, when: datetime | None) -> None:
-        """Set (or clear, when `when` is None) the person's next wake-up."""
-        if when is None:
-            await self._client.zrem(self.key(partition), individual_id)
-        else:
-            await self._client.zadd(self.key(partition), {individual_id: when.timestamp()})
+        """Set (or clear, when `when` is None) the person's next wake-up, at the next `flush`."""
+        self._pending[(partition, individual_id)] = when
+
+    async def flush(self) -> None:
+        """Write the pending wake-ups in one pipeline (the last one per person wins)."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, {}
+        pipe = self._client.pipeline(transaction=False)
+        for (partition, individual_id), when in pending.items():
+            if when is None:
+                pipe.zrem(self.key(partition), individual_id)
+            else:
+                pipe.zadd(self.key(partition), {individual_id: when.timestamp()})
+        await pipe.execute()
 
     async def due(
         self, partition: int, now: datetime, limit: int = 1000
