@@ -81,5 +81,10 @@ def expected_cells(
     }
 
 
-def snapshot_cells(snapshot: PermissionsSnapshot) -> set[Cell]:
-    return {(c.purpose_id, c.channel, c.permitted, c.reason, c.valid_until) for c in snapshot.cells}
+def snapshot_cells(snapshot: PermissionsSnapshot, purpose_id: str) -> set[Cell]:
+    """The cells of `purpose_id` (the emulator org is shared: other tests add purposes too)."""
+    return {
+        (c.purpose_id, c.channel, c.permitted, c.reason, c.valid_until)
+        for c in snapshot.cells
+        if c.purpose_id == purpose_id
+    }

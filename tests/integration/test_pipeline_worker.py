@@ -123,7 +123,7 @@ async def test_cdc_messages_become_permissions_and_changes(world: World) -> None
     latest = {s.individual_id: s for s in snapshots}
     expected = expected_cells(events, world.catalogue, now)
     for person in people:
-        assert snapshot_cells(latest[person]) == expected[person]
+        assert snapshot_cells(latest[person], world.catalogue.purpose_id) == expected[person]
         email = _email_cell(latest[person], world.catalogue.purpose_id)
         if person in withdrawn:
             assert not email.permitted
