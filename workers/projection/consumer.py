@@ -73,7 +73,10 @@ class Projector:
 
     async def run(self, stop: asyncio.Event, *, rebuild: bool = False) -> None:
         consumer = AIOKafkaConsumer(
-            group_id=None, enable_auto_commit=False, **connection_options(self.kafka)
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",  # offset 0 before the log start resets to the start
+            **connection_options(self.kafka),
         )
         await consumer.start()
         try:
@@ -124,7 +127,7 @@ class Projector:
         for tp in partitions:
             offset = offsets.get(f"{tp.topic}:{tp.partition}")
             if offset is None:
-                await consumer.seek_to_beginning(tp)
+                consumer.seek(tp, 0)  # not seek_to_beginning: Tansu's ListOffsets is unreliable
             else:
                 consumer.seek(tp, offset)
 
