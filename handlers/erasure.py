@@ -70,9 +70,7 @@ def decide_category(
     rules = policy.rules
     for hold in state.holds.values():
         event = hold.set_event
-        released = hold.released_at is not None and hold.released_at <= at
-        active = event.occurred_at <= at and not released
-        if active and category in event.categories and (event.until is None or at < event.until):
+        if hold.active_at(at) and category in event.categories:
             return CategoryDecision(
                 category=category,
                 decision=RETAIN,

@@ -158,10 +158,7 @@ def active_hold(ctx: Ctx) -> LegalHoldSet | None:
     categories = set(ctx.purpose.data_categories)
     for hold in ctx.state.holds.values():
         event = hold.set_event
-        released = hold.released_at is not None and hold.released_at <= ctx.t
-        if event.occurred_at > ctx.t or released or not categories & set(event.categories):
-            continue
-        if event.until is None or ctx.t < event.until:
+        if hold.active_at(ctx.t) and categories & set(event.categories):
             ctx.check("R11", None, claim_ref=event.claim_ref)
             return event
     return None

@@ -63,6 +63,13 @@ class Hold:
     set_event: LegalHoldSet
     released_at: datetime | None = None
 
+    def active_at(self, t: datetime) -> bool:
+        """Set by t, not released by t, and t before its `until` (half-open)."""
+        event = self.set_event
+        if event.occurred_at > t or (self.released_at is not None and self.released_at <= t):
+            return False
+        return event.until is None or t < event.until
+
 
 @dataclass(frozen=True, slots=True)
 class BasisChange:

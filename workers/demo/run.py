@@ -18,9 +18,9 @@ from prometheus_client import CollectorRegistry
 from workers.demo.processes import Role
 from workers.demo.progress import metric_sum, topic_sum
 from workers.demo.stack import Stack
-from workers.demo.topics import create_lawful_topics
 from workers.demo.traffic import ChangeGenerator
 from workers.embedded.redis import free_port
+from workers.embedded.topics import create_lawful_topics
 from workers.pipeline.logs import configure_logging
 from workers.salesforce.rest import SimpleSalesforceRest
 from workers.settings import SalesforceSettings

@@ -7,13 +7,11 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import redis
-
 from emulator.config import OrgConfig
 from emulator.seed import seed_org
 from emulator.server import EmulatorServer
 from workers.demo.processes import Role
-from workers.embedded.redis import EmbeddedRedis, free_port
+from workers.embedded.redis import EmbeddedRedis, free_port, redis_answers
 from workers.embedded.tansu import EmbeddedTansu
 
 # Faust's timeouts tuned for the single in-memory broker of the demo (broker.md §9); set only in
@@ -23,17 +21,6 @@ TANSU_FAUST_ENV = {
     "BROKER_REBALANCE_TIMEOUT": "3",
     "BROKER_HEARTBEAT_INTERVAL": "1",
 }
-
-
-def redis_answers(url: str) -> bool:
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except (redis.RedisError, OSError, ValueError):
-        return False
 
 
 @dataclass

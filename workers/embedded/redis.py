@@ -11,10 +11,32 @@ import importlib.util
 import socket
 from pathlib import Path
 
+import redis
+
 from schemas.errors import ConfigError
 from workers.embedded.process import EmbeddedProcess, free_port, start_with_retries
 
-__all__ = ["EmbeddedRedis", "free_port", "start_embedded_redis", "valkey_server_bin"]
+__all__ = [
+    "EmbeddedRedis",
+    "free_port",
+    "redis_answers",
+    "start_embedded_redis",
+    "valkey_server_bin",
+]
+
+
+def redis_answers(url: str) -> bool:
+    """True when a Redis (or valkey) server answers PING at `url`."""
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.3, socket_timeout=0.5)
+    except ValueError:
+        return False
+    try:
+        return bool(client.ping())
+    except (redis.RedisError, OSError):
+        return False
+    finally:
+        client.close()
 
 
 def valkey_server_bin() -> Path:
