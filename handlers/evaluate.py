@@ -144,7 +144,7 @@ def _purpose_row(ctx: Ctx, channels: Iterable[Channel | None]) -> list[Decision]
     state = ctx.state
     shared = _Shared()
     channel_facts = state.dm_objections or state.suppressions or state.channel_opt_outs
-    first = _first(ctx, _PRE)
+    first = shared.pre = _first(ctx, _PRE)  # the per-cell path below reuses it
     if first is None and not channel_facts:
         first = _first(ctx, _MID)
     decisions: list[Decision] = []
