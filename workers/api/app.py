@@ -12,11 +12,13 @@ import redis.exceptions
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from workers.api import erasures
 from workers.api.auth import Authenticator
-from workers.api.context import CONTEXT, ApiContext, context
+from workers.api.context import CONTEXT, ApiContext, ErasureIntake, context
 from workers.api.middleware import authenticate, errors, security_headers
 from workers.api.routes import routes
 from workers.api.trace import Explainer
+from workers.erasure import cli_actions
 from workers.pipeline.purposes import load_rules
 from workers.projection import metrics
 from workers.projection.keys import Keys
@@ -61,8 +63,11 @@ def build_app(
     client: redis.asyncio.Redis,
     *,
     projection_ready: Callable[[], bool] = lambda: True,
+    erasure_intake: ErasureIntake | None = None,
 ) -> web.Application:
-    """The API on `client`; the caller owns (and closes) the Redis client."""
+    """The API on `client`; the caller owns (and closes) the Redis client. `erasure_intake`
+    submits erasure requests (default: an ERASURE_REQUESTED on Kafka, like `lawful erase
+    request`)."""
     app = web.Application(
         middlewares=[errors, security_headers, authenticate], client_max_size=MAX_BODY
     )
@@ -80,6 +85,7 @@ def build_app(
                     client, settings.redis.key_prefix, load_rules(settings.engine_config_file)
                 ),
                 projection_ready=projection_ready,
+                erasure_intake=erasure_intake or kafka_intake(settings),
             )
             yield
 
@@ -91,4 +97,14 @@ def build_app(
     app.router.add_get("/openapi.json", openapi)
     app.router.add_static("/static/", STATIC)
     app.add_routes(routes)
+    app.add_routes(erasures.routes)
     return app
+
+
+def kafka_intake(settings: Settings) -> ErasureIntake:
+    """Erasure requests from the API go through `lawful erase request`'s intake (Kafka)."""
+
+    async def submit(individual_id: str, request_id: str, who: str) -> object:
+        return await cli_actions.request(settings, individual_id, request_id, who, via="api")
+
+    return submit

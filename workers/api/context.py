@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import redis.asyncio
@@ -13,6 +13,9 @@ from workers.api.trace import Explainer
 from workers.projection.keys import Keys
 from workers.settings import Settings
 
+ErasureIntake = Callable[[str, str, str], Awaitable[object]]
+"""(individual_id, request_id, who) -> submit an ERASURE_REQUESTED to the executor."""
+
 
 @dataclass
 class ApiContext:
@@ -22,6 +25,7 @@ class ApiContext:
     authenticator: Authenticator
     explainer: Explainer
     projection_ready: Callable[[], bool]
+    erasure_intake: ErasureIntake
 
     @property
     def prefix(self) -> str:

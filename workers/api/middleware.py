@@ -28,7 +28,7 @@ def required_role(request: web.Request) -> Role | None:
     path = request.path
     if path in PUBLIC or path.startswith("/static/"):
         return None
-    if path.startswith("/v1/operations") and request.method != "GET":
+    if path.startswith(("/v1/operations", "/v1/erasures")) and request.method != "GET":
         return Role.OPERATOR
     return Role.VIEWER
 

@@ -150,3 +150,52 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+class ErasureStep(BaseModel):
+    state: str
+    at: AwareDatetime
+    reason: str | None = None
+
+
+class ErasureView(BaseModel):
+    """One erasure request: states, dates and counts only (no personal value)."""
+
+    request_id: str
+    individual_id: str
+    state: str = Field(description="received, planned, masking, deleting, purging, notifying, "
+                       "tombstoned, done, blocked or failed")  # fmt: skip
+    reason: str | None = Field(description="Why it is blocked or failed")
+    actor: str = Field(description="Who asked: salesforce, cli:<name> or api:<name>")
+    received_at: AwareDatetime
+    verified_at: AwareDatetime | None
+    due: str | None = Field(description="Statutory due date (ISO date)")
+    executed_at: AwareDatetime | None
+    deleted: int = Field(description="Records deleted")
+    masked: int = Field(description="Records masked and kept")
+    retained: int = Field(description="Records retained (legal hold, retention, contract)")
+    retained_categories: list[str]
+    history: list[ErasureStep] = Field(description="Every state change, oldest first")
+
+
+class ErasureList(BaseModel):
+    offset: int
+    limit: int
+    items: list[ErasureView] = Field(description="Newest first")
+
+
+class ErasureCreate(BaseModel):
+    """Ask for the erasure of an Individual (operator); the executor picks it up."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    individual_id: IndividualId
+    request_id: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_.\-]{1,80}$", description="Default: a random id"
+    )
+
+
+class ErasureAccepted(BaseModel):
+    request_id: str
+    individual_id: str
+    status: str = Field(description="`submitted`: on lawful.person-events.v1 for the executor")

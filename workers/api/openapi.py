@@ -10,8 +10,13 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from workers.api.erasures import STATES
 from workers.api.models import (
     AlertsResult,
+    ErasureAccepted,
+    ErasureCreate,
+    ErasureList,
+    ErasureView,
     ErrorBody,
     LookupRequest,
     LookupResult,
@@ -23,8 +28,9 @@ from workers.api.models import (
 from workers.projection.query import SearchQuery
 
 REF = "#/components/schemas/{model}"
-MODELS = (AlertsResult, ErrorBody, LookupRequest, LookupResult, Operation, OperationRequest,
-          PersonView, SearchResult)  # fmt: skip
+MODELS = (AlertsResult, ErasureAccepted, ErasureCreate, ErasureList, ErasureView, ErrorBody,
+          LookupRequest, LookupResult, Operation, OperationRequest, PersonView,
+          SearchResult)  # fmt: skip
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -91,6 +97,30 @@ def build_spec() -> dict[str, Any]:
             "A requested operation (viewer)", {"200": _json("Operation", "The operation")},
             parameters=[{"name": "operation_id", "in": "path", "required": True,
                          "schema": {"type": "string"}}])},
+        "/v1/erasures": {
+            "get": _operation(
+                "Erasure requests, newest first (viewer; access-logged)",
+                {"200": _json("ErasureList", "One page")},
+                parameters=[
+                    {"name": "state", "in": "query",
+                     "schema": {"type": "string", "enum": list(STATES)}},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+                    {"name": "offset", "in": "query",
+                     "schema": {"type": "integer", "minimum": 0, "maximum": 100000,
+                                "default": 0}}]),
+            "post": _operation(
+                "Request an erasure (operator); executed by `lawful erase run`",
+                {"202": _json("ErasureAccepted", "Submitted"),
+                 "409": _json("ErrorBody", "The request id is taken")},
+                requestBody={"required": True, "content": {"application/json": {
+                    "schema": _ref("ErasureCreate")}}})},
+        "/v1/erasures/{request_id}": {"get": _operation(
+            "One erasure request: state, due date, counts and history (viewer; access-logged)",
+            {"200": _json("ErasureView", "The request"), "404": _json("ErrorBody", "Unknown")},
+            parameters=[{"name": "request_id", "in": "path", "required": True,
+                         "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_.\-]+$",
+                                    "maxLength": 80}}])},
     }  # fmt: skip
     return {
         "openapi": "3.1.0",

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import structlog
 from prometheus_client import CollectorRegistry
 
-from schemas.events import ErasureRequested, EventSource
-from schemas.messages import PersonMessage
 from workers.bridge.health import health_app, start_health_server
 from workers.bridge.kafka import build_consumer
 from workers.erasure import outputs
-from workers.erasure.executor import describe_plan
+from workers.erasure.executor import Executor, describe_plan
+from workers.erasure.intake import request_message
 from workers.erasure.kafka import KafkaProducer
 from workers.erasure.service import (
     build_executor,
@@ -31,6 +32,9 @@ from workers.erasure.suppression import new_request_id
 from workers.salesforce.rest import SimpleSalesforceRest
 from workers.settings import Settings
 
+log = structlog.get_logger("lawful.erasure")
+SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
 
 class NoProducer:
     """Dry runs produce nothing."""
@@ -40,19 +44,11 @@ class NoProducer:
 
 
 async def request(
-    settings: Settings, individual_id: str, request_id: str | None, actor: str
+    settings: Settings, individual_id: str, request_id: str | None, actor: str, via: str = "cli"
 ) -> str:
+    """Produce an ERASURE_REQUESTED for the executor; returns the request id."""
     rid = request_id or new_request_id()
-    message = PersonMessage(
-        individual_id=individual_id,
-        kind="EVENT",
-        event=ErasureRequested(
-            event_id=f"cli:erasure:{rid}",
-            occurred_at=datetime.now(UTC),
-            request_id=rid,
-            source=EventSource(system=f"cli:{actor}"),
-        ),
-    )
+    message = request_message(individual_id, rid, f"{via}:{actor}")
     producer = KafkaProducer(settings.kafka)
     await producer.start()
     try:
@@ -115,13 +111,35 @@ async def resume(settings: Settings, request_id: str) -> str | None:
         await client.aclose()
 
 
+async def refresh_metrics(executor: Executor, stop: asyncio.Event, every: float = 5.0) -> None:
+    """Keep the oldest-open-request gauge current until `stop` is set."""
+    while not stop.is_set():
+        await executor.metrics.refresh(executor.store)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+
+
 async def run(settings: Settings) -> None:
-    """The executor and suppression consumers until cancelled; /livez, /readyz and /metrics on
-    the web port (ready once both consumers and the producer are connected)."""
+    """The executor and suppression consumers until SIGTERM/SIGINT (or cancelled); /livez,
+    /readyz and /metrics on the web port (ready once both consumers and the producer are
+    connected). On SIGTERM: no new message is taken, the request in flight finishes its current
+    step (persisted; the next start resumes it), offsets of handled messages are committed, the
+    consumers and the producer are closed and the process exits 0."""
     registry = CollectorRegistry()
     rest = SimpleSalesforceRest.from_settings(settings.salesforce, registry=registry)
     client = redis_from(settings)
     producer = KafkaProducer(settings.kafka)
+    executor = build_executor(settings, rest, client, producer, registry=registry)
+    stop = asyncio.Event()
+
+    def on_signal() -> None:
+        log.info("erasure_draining")
+        stop.set()
+        executor.stop()
+
+    loop = asyncio.get_running_loop()
+    for signum in SIGNALS:
+        loop.add_signal_handler(signum, on_signal)
     connected = False
     web = await start_health_server(
         health_app(lambda: connected, registry), settings.web.host, settings.web.port
@@ -134,18 +152,22 @@ async def run(settings: Settings) -> None:
         await requests.start()
         await cdc.start()
         connected = True
-        executor = build_executor(settings, rest, client, producer, registry=registry)
         await resume_pending(executor)
         await asyncio.gather(
-            consume(requests, lambda raw: handle_person_message(executor, raw)),
-            consume(cdc, lambda raw: handle_cdc(raw, executor.suppression, producer)),
+            consume(requests, lambda raw: handle_person_message(executor, raw), stop),
+            consume(cdc, lambda raw: handle_cdc(raw, executor.suppression, producer), stop),
+            refresh_metrics(executor, stop),
         )
     finally:
+        for signum in SIGNALS:
+            loop.remove_signal_handler(signum)
+        connected = False
         with contextlib.suppress(Exception):
             await cdc.stop()
+        with contextlib.suppress(Exception):
             await requests.stop()
         await producer.stop()
         rest.close()
         await client.aclose()
-        connected = False
         await web.cleanup()
+        log.info("erasure_stopped", drained=stop.is_set())

@@ -9,6 +9,7 @@ marked, the tombstone is written once per request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -74,6 +75,16 @@ class Executor:
     metrics: ErasureMetrics = field(default_factory=ErasureMetrics)
     hook: Callable[[str], None] = lambda point: None  # tests crash the process here
     resolver: GraphResolver = field(init=False)
+    stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def stopping(self) -> bool:
+        """Set on SIGTERM: finish the step in flight, start no other."""
+        return self.stopped.is_set()
+
+    def stop(self) -> None:
+        """Drain: the request being executed stops after its current (persisted) step."""
+        self.stopped.set()
 
     def __post_init__(self) -> None:
         self.resolver = GraphResolver(self.sf, self.policy)
@@ -88,7 +99,9 @@ class Executor:
     ) -> ErasureRequest:
         self.metrics.moved(request.state, state)
         log.info("erasure_state", request_id=request.request_id, state=state, reason=reason)
-        return await self._save(request.moved(state, reason), state)
+        saved = await self._save(request.moved(state, reason), state)
+        await self.metrics.refresh(self.store)
+        return saved
 
     def ready(self, request: ErasureRequest) -> bool:
         waiting = self.config.identity_required or request.identity_requested
@@ -98,6 +111,9 @@ class Executor:
         """Drive the request as far as it can go now; returns its latest persisted state."""
         request = await self.store.get(request_id)
         while request is not None and request.state not in ("done", "failed", "blocked"):
+            if self.stopping:
+                log.info("erasure_paused", request_id=request_id, state=request.state)
+                return request
             if request.state == "received" and not self.ready(request):
                 return request
             calls = self.sf.calls
@@ -119,7 +135,8 @@ class Executor:
         if exc.retriable and attempts < self.config.max_attempts:
             log.warning("erasure_retry", request_id=request.request_id, attempt=attempts)
             wait = min(self.config.retry_wait_max, 0.2 * 2**attempts) * random.uniform(0.5, 1)  # noqa: S311
-            await asyncio.sleep(wait)
+            with contextlib.suppress(TimeoutError):  # a drain does not wait for the back-off
+                await asyncio.wait_for(self.stopped.wait(), wait)
             return await self._save(current.model_copy(update={"attempts": attempts}), "retry")
         blocked = await self._move(
             current.model_copy(update={"attempts": attempts}), "blocked", reason

@@ -6,11 +6,14 @@ ERASURE_REQUESTED creates the request; identity and extension events update it. 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from schemas.events import (
     ErasureExtensionNotice,
     ErasureIdentityReceived,
     ErasureIdentityRequested,
     ErasureRequested,
+    EventSource,
 )
 from schemas.messages import PersonMessage
 from workers.erasure.store import ErasureRequest
@@ -23,6 +26,21 @@ ERASURE_KINDS = frozenset(
         "ERASURE_EXTENSION_NOTICE",
     }
 )
+
+
+def request_message(individual_id: str, request_id: str, source: str) -> PersonMessage:
+    """The ERASURE_REQUESTED message `lawful erase request` and `POST /v1/erasures` produce;
+    `source` (e.g. `cli:operator`, `api:otto`) is recorded as the request's actor."""
+    return PersonMessage(
+        individual_id=individual_id,
+        kind="EVENT",
+        event=ErasureRequested(
+            event_id=f"{source.partition(':')[0]}:erasure:{request_id}",
+            occurred_at=datetime.now(UTC),
+            request_id=request_id,
+            source=EventSource(system=source),
+        ),
+    )
 
 
 def request_id_of(message: PersonMessage) -> str | None:

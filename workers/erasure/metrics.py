@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from typing import Protocol
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class OpenRequests(Protocol):
+    async def oldest_open(self) -> float | None: ...
 
 
 class ErasureMetrics:
@@ -26,8 +33,20 @@ class ErasureMetrics:
             ["action"],
             registry=self.registry,
         )
+        self.oldest_open = Gauge(
+            "lawful_erasure_oldest_open_seconds",
+            "Age of the oldest erasure request not done or failed (0 when none is open)",
+            registry=self.registry,
+        )
 
     def moved(self, before: str | None, after: str) -> None:
         if before is not None:
             self.requests.labels(state=before).dec()
         self.requests.labels(state=after).inc()
+
+    async def refresh(self, store: OpenRequests, now: float | None = None) -> float:
+        """Set the oldest-open gauge from the store; returns the age in seconds."""
+        received = await store.oldest_open()
+        age = 0.0 if received is None else max(0.0, (now or time.time()) - received)
+        self.oldest_open.set(age)
+        return age

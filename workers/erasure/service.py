@@ -3,6 +3,7 @@ suppression check (group lawful-suppression on lawful.sf-cdc.v1), wired from the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -34,7 +35,7 @@ WAITING = frozenset({"done", "failed", "blocked"})
 
 class Consumer(Protocol):
     async def getmany(self, *partitions: Any, timeout_ms: int = 0) -> dict[Any, list[Any]]: ...
-    async def commit(self) -> None: ...
+    async def commit(self, offsets: dict[Any, int] | None = None) -> None: ...
 
 
 def hash_key(settings: Settings) -> bytes | None:
@@ -113,6 +114,8 @@ async def resume_pending(executor: Executor, limit: int = 10_000) -> int:
     """Drive every request a crash left mid-way (not done, failed or blocked)."""
     resumed = 0
     for request_id in await executor.store.ids(limit=limit):
+        if executor.stopping:
+            break
         request = await executor.store.get(request_id)
         if request is not None and request.state not in WAITING:
             await executor.run(request_id)
@@ -148,12 +151,20 @@ async def handle_cdc(
     return message
 
 
-async def consume(consumer: Consumer, handle: Callable[[bytes | None], Any]) -> None:
-    """Until cancelled: handle each message, commit after each batch."""
-    while True:
+async def consume(
+    consumer: Consumer, handle: Callable[[bytes | None], Any], stop: asyncio.Event | None = None
+) -> None:
+    """Until `stop` is set (or cancelled): handle each message, then commit the offsets of the
+    messages handled (on stop, the rest of a fetched batch is left for the next start)."""
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
         batches = await consumer.getmany(timeout_ms=500)
-        for messages in batches.values():
+        handled: dict[Any, int] = {}
+        for partition, messages in batches.items():
             for message in messages:
+                if stop.is_set():
+                    break
                 await handle(message.value)
-        if batches:
-            await consumer.commit()
+                handled[partition] = message.offset + 1
+        if handled:
+            await consumer.commit(handled)

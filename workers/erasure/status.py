@@ -6,17 +6,20 @@ from typing import Any
 
 import redis.asyncio
 
-from workers.erasure.store import RequestStore
+from workers.erasure.store import ErasureRequest, RequestStore
+
+SCAN_PAGE = 500  # ids read per round trip when a state filter skips requests
 
 
-def summary(request: Any) -> dict[str, Any]:
-    """The public view of one request: no plan internals beyond counts."""
+def summary(request: ErasureRequest) -> dict[str, Any]:
+    """The public view of one request: ids, states, dates and counts (no personal value)."""
     plan = request.plan
     return {
         "request_id": request.request_id,
         "individual_id": request.individual_id,
         "state": request.state,
         "reason": request.reason,
+        "actor": request.actor,
         "received_at": request.received_at.isoformat(),
         "verified_at": request.verified_at.isoformat() if request.verified_at else None,
         "due": request.due.isoformat() if request.due else None,
@@ -39,13 +42,24 @@ async def list_requests(
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Erasure requests, newest first, optionally only those in `state` (JSON-ready dicts)."""
+    """Erasure requests, newest first; `offset`/`limit` count the requests in `state` only."""
     store = RequestStore(client, prefix)
+    if state is None:
+        return [summary(r) for r in await store.many(await store.ids(limit=limit, offset=offset))]
     out: list[dict[str, Any]] = []
-    for request_id in await store.ids(limit=limit, offset=offset):
-        request = await store.get(request_id)
-        if request is not None and (state is None or request.state == state):
-            out.append(summary(request))
+    skipped, start = 0, 0
+    while len(out) < limit:
+        ids = await store.ids(limit=SCAN_PAGE, offset=start)
+        for request in await store.many(ids):
+            if request.state != state:
+                continue
+            if skipped < offset:
+                skipped += 1
+            elif len(out) < limit:
+                out.append(summary(request))
+        if len(ids) < SCAN_PAGE:
+            break
+        start += SCAN_PAGE
     return out
 
 

@@ -81,6 +81,7 @@ class RequestStore:
         self.redis = client
         self.prefix = prefix
         self.index = f"{prefix}erasure:requests"
+        self.open_index = f"{prefix}erasure:open"  # not done/failed, by received_at
 
     def key(self, request_id: str) -> str:
         return f"{self.prefix}erasure:request:{request_id}"
@@ -92,8 +93,25 @@ class RequestStore:
     async def put(self, request: ErasureRequest) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(self.key(request.request_id), request.model_dump_json())
-            pipe.zadd(self.index, {request.request_id: request.received_at.timestamp()})
+            received = request.received_at.timestamp()
+            pipe.zadd(self.index, {request.request_id: received})
+            if request.state in FINAL:
+                pipe.zrem(self.open_index, request.request_id)
+            else:
+                pipe.zadd(self.open_index, {request.request_id: received})
             await pipe.execute()
+
+    async def many(self, request_ids: list[str]) -> list[ErasureRequest]:
+        """The stored requests of `request_ids`, in that order (unknown ids left out)."""
+        if not request_ids:
+            return []
+        raws = await self.redis.mget([self.key(i) for i in request_ids])
+        return [ErasureRequest.model_validate_json(raw) for raw in raws if raw is not None]
+
+    async def oldest_open(self) -> float | None:
+        """`received_at` (epoch seconds) of the oldest request not done or failed."""
+        first = await self.redis.zrange(self.open_index, 0, 0, withscores=True)
+        return float(first[0][1]) if first else None
 
     async def ids(
         self, *, newest_first: bool = True, limit: int = 100, offset: int = 0
