@@ -9,6 +9,7 @@ import itertools
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from tests.component.test_projection_builders import cell, days, snapshot
 from workers.api.app import build_app
 from workers.api.records import access_log_key
 from workers.embedded.redis import free_port
+from workers.erasure.store import ErasureRequest, RequestStore
 from workers.projection.keys import Keys
 from workers.projection.store import write_snapshots
 from workers.settings import ApiSettings, RedisSettings, Settings
@@ -94,6 +96,16 @@ async def site(
             snapshot("IND-8", cell("car-insurance", Channel.EMAIL)),
         ],
     )  # fmt: skip
+    store = RequestStore(redis_client, redis_prefix)
+    received = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    finished = ErasureRequest(request_id="er-browser-done", individual_id="IND-9",
+                              received_at=received, due=date(2026, 12, 2))  # fmt: skip
+    for state in ("planned", "masking", "deleting", "purging", "notifying", "tombstoned", "done"):
+        finished = finished.moved(state)  # type: ignore[arg-type]
+    await store.put(finished)
+    stuck = ErasureRequest(request_id="er-browser-blocked", individual_id="IND-10",
+                           received_at=received + timedelta(hours=1))  # fmt: skip
+    await store.put(stuck.moved("planned").moved("blocked", "StepFailedError: delete refused"))
     server = TestServer(build_app(settings, redis_client), host="127.0.0.1")
     await server.start_server()
     try:
@@ -201,4 +213,55 @@ async def test_officer_signs_in_searches_and_reads_why(
     assert [(f[b"who"], f[b"individual_id"], f[b"action"]) for _, f in reads if f] == [
         (b"pia", b"IND-7", b"search"),
         (b"pia", b"IND-7", b"read"),
+    ]
+
+
+async def test_officer_sees_erasure_requests_and_their_state(
+    site: str, browser: DevTools, redis_client: redis.asyncio.Redis, redis_prefix: str
+) -> None:
+    await browser.send("Page.navigate", url=site)
+    await browser.wait_for(
+        "document.readyState === 'complete' && !!document.getElementById('token')"
+    )
+    assert await browser.evaluate("document.getElementById('nav').hidden") is True
+    await browser.type_into("#token", KEY)
+    await browser.evaluate("document.querySelector('#sign-in-form button').click()")
+    await browser.wait_for("!document.getElementById('search').hidden")
+
+    await browser.evaluate("document.getElementById('nav-erasures').click()")
+    await browser.wait_for("document.querySelectorAll('#erasure-list tbody tr').length === 2")
+    assert await browser.evaluate("document.getElementById('search').hidden") is True
+    rows = await browser.evaluate(
+        "[...document.querySelectorAll('#erasure-list tbody tr')]"
+        ".map(r => [...r.cells].map(c => c.innerText))"
+    )
+    by_request = {row[0]: row for row in rows}
+    assert [row[0] for row in rows] == ["er-browser-blocked", "er-browser-done"]  # newest first
+    done = by_request["er-browser-done"]
+    assert done[1:3] == ["IND-9", "done"]
+    assert done[4] == "2026-12-02"
+    steps = [step.split(" ")[0] for step in done[8].split(" \u2192 ")]
+    assert steps == ["planned", "masking", "deleting", "purging", "notifying", "tombstoned", "done"]
+    blocked = by_request["er-browser-blocked"]
+    assert blocked[2].startswith("blocked")
+    assert "StepFailedError: delete refused" in blocked[2]
+    assert blocked[4] == NO_VALUE
+    status = await browser.evaluate("document.getElementById('erasures-status').textContent")
+    assert status == "2 erasure request(s)"
+
+    await browser.evaluate(
+        "document.querySelector('#erasures-form select[name=state]').value = 'blocked'"
+    )
+    await browser.evaluate("document.getElementById('erasures-button').click()")
+    await browser.wait_for("document.querySelectorAll('#erasure-list tbody tr').length === 1")
+    only = await browser.evaluate(
+        "document.querySelector('#erasure-list tbody tr').dataset.requestId"
+    )
+    assert only == "er-browser-blocked"
+
+    reads = await redis_client.xrange(access_log_key(redis_prefix)) or []
+    assert [(f[b"individual_id"], f[b"action"]) for _, f in reads if f] == [
+        (b"IND-10", b"erasure-list"),
+        (b"IND-9", b"erasure-list"),
+        (b"IND-10", b"erasure-list"),
     ]

@@ -6,6 +6,8 @@ const $ = (id) => document.getElementById(id);
 const TOKEN = "lawful.token";
 let lastQuery = null;
 let nextCursor = null;
+const ERASURE_PAGE = 50;
+let erasureOffset = 0;
 
 function token() { return sessionStorage.getItem(TOKEN); }
 
@@ -25,8 +27,9 @@ function cellText(tag, text, className) {
 }
 
 function show(section) {
-  for (const id of ["sign-in", "search", "person"]) { $(id).hidden = id !== section; }
+  for (const id of ["sign-in", "search", "person", "erasures"]) { $(id).hidden = id !== section; }
   $("sign-out").hidden = section === "sign-in";
+  $("nav").hidden = section === "sign-in";
 }
 
 function setStatus(text, isError) {
@@ -134,11 +137,56 @@ async function openPerson(id) {
   }
 }
 
+function historyText(history) {
+  return history.map((step) => `${step.state} ${step.at.slice(0, 19).replace("T", " ")}` +
+    (step.reason ? ` (${step.reason})` : "")).join(" → ");
+}
+
+async function loadErasures(event, more) {
+  if (event) { event.preventDefault(); }
+  erasureOffset = more ? erasureOffset + ERASURE_PAGE : 0;
+  const params = new URLSearchParams({ limit: String(ERASURE_PAGE), offset: String(erasureOffset) });
+  const state = new FormData($("erasures-form")).get("state");
+  if (state) { params.set("state", state); }
+  $("erasures-status").textContent = "Loading…";
+  $("erasures-status").className = "";
+  try {
+    const page = await api("/v1/erasures?" + params.toString());
+    const body = $("erasure-list").querySelector("tbody");
+    if (!more) { body.replaceChildren(); }
+    for (const request of page.items) {
+      const row = document.createElement("tr");
+      row.className = "erasure";
+      row.dataset.requestId = request.request_id;
+      const state = cellText("td", request.state, "state " + request.state);
+      if (request.reason) { state.append(cellText("span", request.reason, "code")); }
+      row.append(cellText("td", request.request_id), cellText("td", request.individual_id), state,
+        cellText("td", request.received_at.slice(0, 19).replace("T", " ")), cellText("td", request.due),
+        cellText("td", request.deleted), cellText("td", request.masked),
+        cellText("td", request.retained + (request.retained_categories.length
+          ? " (" + request.retained_categories.join(", ") + ")" : "")),
+        cellText("td", historyText(request.history), "history"));
+      body.append(row);
+    }
+    $("erasure-list").hidden = false;
+    $("erasures-more").hidden = page.items.length < ERASURE_PAGE;
+    const shown = body.querySelectorAll("tr").length;
+    $("erasures-status").textContent = `${shown} erasure request(s)`;
+  } catch (error) {
+    $("erasures-status").textContent = "Could not list erasure requests: " + error.message;
+    $("erasures-status").className = "error";
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   $("sign-in-form").addEventListener("submit", signIn);
   $("search-form").addEventListener("submit", (e) => search(e, null));
   $("more").addEventListener("click", () => search(null, nextCursor));
   $("back").addEventListener("click", () => show("search"));
   $("sign-out").addEventListener("click", () => signOut("Signed out."));
+  $("nav-search").addEventListener("click", () => show("search"));
+  $("nav-erasures").addEventListener("click", () => { show("erasures"); loadErasures(null, false); });
+  $("erasures-form").addEventListener("submit", (e) => loadErasures(e, false));
+  $("erasures-more").addEventListener("click", () => loadErasures(null, true));
   show(token() ? "search" : "sign-in");
 });
