@@ -101,7 +101,7 @@ async def site(
     finished = ErasureRequest(request_id="er-browser-done", individual_id="IND-9",
                               received_at=received, due=date(2026, 12, 2))  # fmt: skip
     for state in ("planned", "masking", "deleting", "purging", "notifying", "tombstoned", "done"):
-        finished = finished.moved(state)  # type: ignore[arg-type]
+        finished = finished.moved(state)
     await store.put(finished)
     stuck = ErasureRequest(request_id="er-browser-blocked", individual_id="IND-10",
                            received_at=received + timedelta(hours=1))  # fmt: skip
