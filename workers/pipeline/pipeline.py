@@ -159,7 +159,13 @@ class Pipeline:
             partitions = sorted(
                 tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic
             )
-            sent = await send_due_ticks(self.schedule, partitions, self.send, PERSON_EVENTS_TOPIC)
+            sent = await send_due_ticks(
+                self.schedule,
+                partitions,
+                self.send,
+                PERSON_EVENTS_TOPIC,
+                flush=self.app.producer.flush,
+            )
             self.metrics.ticks.inc(sent)
         except Exception as exc:  # noqa: BLE001 - a failed scan is retried at the next tick
             log.warning("wakeup_scan_failed", error_type=type(exc).__name__)

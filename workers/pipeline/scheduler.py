@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import cast
 
@@ -88,9 +88,15 @@ async def send_due_ticks(
     send: Send,
     topic: str,
     *,
+    flush: Callable[[], Awaitable[None]],
     now: datetime | None = None,
 ) -> int:
-    """One scan: a TICK for every due person of `partitions`; returns how many were sent."""
+    """One scan: a TICK for every due person of `partitions`; returns how many were sent.
+
+    A wake-up is forgotten only after `flush` has put its TICK on the broker: a crash in between
+    sends the TICK again at the next scan (the persons agent ignores a TICK with nothing due),
+    never loses it.
+    """
     now = now or datetime.now(UTC)
     sent = 0
     for partition in partitions:
@@ -98,6 +104,8 @@ async def send_due_ticks(
         for individual_id, _score in entries:
             message = tick_message(individual_id, now)
             await send(topic, individual_id, message.model_dump_json().encode())
+        if entries:
+            await flush()
         await schedule.done(partition, entries)
         sent += len(entries)
     return sent
