@@ -94,6 +94,12 @@ class LawfulProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
 
+    def dump_stacks(self, wait: float = 1.0) -> None:
+        """SIGUSR1: the process prints its asyncio task and thread stacks to its log."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGUSR1)
+            time.sleep(wait)
+
     def kill(self) -> None:
         """SIGKILL: no flush, no acknowledgement, nothing graceful."""
         if self.proc is not None and self.proc.poll() is None:

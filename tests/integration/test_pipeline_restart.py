@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from aiokafka import AIOKafkaConsumer, TopicPartition  # type: ignore[import-untyped]
 
 from schemas.codes import AlertType
 from schemas.messages import AlertMessage, DeadLetter, PermissionsSnapshot, SalesforceEvent
@@ -180,5 +181,26 @@ async def _diagnose(
     )
     return (
         f"{len(got)} snapshots, {len(missing)} persons missing, {len(wrong)} differ {example}; "
-        f"dead letters: {[d.error for d in letters[:3]]}"
+        f"dead letters: {[d.error for d in letters[:3]]}; {await _offsets(bootstrap, prefix)}"
     )
+
+
+async def _offsets(bootstrap: str, prefix: str) -> str:
+    """The worker group's committed offsets and the input topics' message counts."""
+    group = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=f"{prefix}lawful-worker", enable_auto_commit=False
+    )
+    await group.start()
+    try:
+        committed = {
+            f"{topic}:{n}": await group.committed(TopicPartition(f"{prefix}{topic}", n))
+            for topic in ("lawful.sf-cdc.v1", "lawful.person-events.v1")
+            for n in range(4)
+        }
+    finally:
+        await group.stop()
+    counts = {}
+    for topic in ("lawful.sf-cdc.v1", "lawful.person-events.v1"):
+        values = await read_available(bootstrap, f"{prefix}{topic}", dict)
+        counts[topic] = len(values)
+    return f"committed {committed}; messages {counts}"

@@ -60,6 +60,9 @@ def run_worker(settings: Settings, *, tansu_compat: bool = False) -> NoReturn:
         reader=rest_reader(settings),
     )
     configure_structlog()
+    from workers.diagnostics import install_stack_dump  # noqa: PLC0415
+
+    pipeline.app.task(install_stack_dump)
     worker = faust.Worker(
         pipeline.app,
         loglevel=level,
