@@ -108,12 +108,15 @@ def person_state(
     extension_notified_at: datetime | None = None,
     policy: Policy,
     now: datetime,
+    derived: Person | None = None,
 ) -> PersonState:
-    """The folded engine state: person, legal holds and this erasure request."""
+    """The folded engine state: person, legal holds and this erasure request. `derived` is the
+    person as `person_facts.derive_person` reads their records (contracts, purchases)."""
     individuals = list(graph.get("Individual", ()))
     individual = individuals[0] if individuals else {}
     person = Person.model_validate(
         {
+            **(derived.model_dump() if derived is not None else {}),
             "individual_id": individual_id,
             "jurisdiction": jurisdiction_of(individual),
             "recipients": [{"id": r} for r in recipients],

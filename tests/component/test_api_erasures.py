@@ -151,9 +151,12 @@ async def test_bad_parameters_are_4xx_naming_them(
 
 
 async def test_bad_request_id_is_400(api: ApiClient) -> None:
-    answer = await api.get("/v1/erasures/" + "x" * 81, headers=auth())
-    assert answer.status == 400
-    assert (await answer.json())["error"]["parameter"] == "request_id"
+    for bad in ("x" * 201, "a%20b", "a'b"):
+        answer = await api.get("/v1/erasures/" + bad, headers=auth())
+        assert answer.status == 400, bad
+        assert (await answer.json())["error"]["parameter"] == "request_id"
+    salesforce_id = "ShouldForget:0PK000000000001:2026-11-29T19:05:00.123+00:00"
+    assert (await api.get(f"/v1/erasures/{salesforce_id}", headers=auth())).status == 404
 
 
 async def test_reads_need_a_token(api: ApiClient) -> None:

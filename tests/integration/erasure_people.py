@@ -16,6 +16,7 @@ class BuiltPerson:
     ids: dict[str, list[str]] = field(default_factory=dict)
     shared_document: str = ""
     other_contact: str = ""
+    deal: str = ""
 
     @property
     def count(self) -> int:
@@ -36,7 +37,13 @@ def _create(sf: Salesforce, person: BuiltPerson, sobject: str, body: dict[str, A
     return record_id
 
 
-def build_person(sf: Salesforce, *, hold_categories: str | None = None) -> BuiltPerson:
+def build_person(
+    sf: Salesforce,
+    *,
+    hold_categories: str | None = None,
+    jurisdiction: str = "UK",
+    contract_in_force: bool = False,
+) -> BuiltPerson:
     tag = uuid.uuid4().hex[:10]
     email, email2 = f"ada.{tag}@example.org", f"ada.work.{tag}@example.com"
     phone = f"+4420{int(tag[:6], 16) % 10_000_000:07d}"
@@ -49,7 +56,7 @@ def build_person(sf: Salesforce, *, hold_categories: str | None = None) -> Built
         {
             "FirstName": first,
             "LastName": last,
-            "Lawful_Jurisdiction__c": "UK",
+            "Lawful_Jurisdiction__c": jurisdiction,
             "BirthDate": "1815-12-10",
         },
     )
@@ -136,6 +143,14 @@ def build_person(sf: Salesforce, *, hold_categories: str | None = None) -> Built
     deal = _post(
         sf, "Opportunity", {"Name": f"Deal{tag}", "StageName": "Open", "CloseDate": "2027-01-01"}
     )
+    if contract_in_force:  # a won car-insurance contract, started, with no end
+        deal_fields = {
+            "StageName": "Closed Won",
+            "Lawful_Product_Family__c": "CAR",
+            "Lawful_Contract_Start__c": "2025-01-01",
+        }
+        sf.restful(f"sobjects/Opportunity/{deal}", method="PATCH", json=deal_fields)
+    person.deal = deal
     _create(
         sf,
         person,

@@ -191,6 +191,47 @@ async def test_legal_hold_keeps_the_held_category(
     assert done.api_calls <= 7  # 2 describes (cached later), 4 reads, 1 mask + delete
 
 
+async def test_contract_in_force_retains_the_contract_category(
+    emulator: EmulatorHandle, sf: Salesforce, env: Env
+) -> None:
+    """The engine sees the person's contracts (won Opportunities through a contact role): under
+    FR law contract data is kept until 5 years after the contract ends (gdpr-rules §4.4)."""
+    person = build_person(sf, jurisdiction="FR", contract_in_force=True)
+    ex = executor(env, Recorder())
+    await request(ex.store, person, "er-contract")
+    done = await ex.run("er-contract")
+    assert done is not None
+    assert done.state == "done", done.reason
+    kept = {c.category: c for c in done.categories if c.decision == "RETAINED"}
+    assert kept["CONTRACT_DATA"].ground == "Art. 17(3)(b) legal obligation"
+    assert kept["CONTRACT_DATA"].retain_until is None  # the contract has not ended
+    assert done.plan is not None
+    assert {(r.sobject, r.record_id) for r in done.plan.retained} == {
+        ("OpportunityContactRole", i) for i in person.ids["OpportunityContactRole"]
+    }
+    assert all(
+        live(emulator, "OpportunityContactRole", i) for i in person.ids["OpportunityContactRole"]
+    )
+    assert not any(live(emulator, "Task", i) for i in person.ids["Task"])
+    assert live(emulator, "Opportunity", person.deal)  # read for the contract, never erased
+
+
+async def test_without_a_contract_the_contract_category_is_erased(
+    emulator: EmulatorHandle, sf: Salesforce, env: Env
+) -> None:
+    person = build_person(sf, jurisdiction="FR")
+    ex = executor(env, Recorder())
+    await request(ex.store, person, "er-no-contract")
+    done = await ex.run("er-no-contract")
+    assert done is not None
+    assert done.state == "done", done.reason
+    erased = {c.category for c in done.categories if c.decision == "ERASED"}
+    assert "CONTRACT_DATA" in erased
+    assert not any(
+        live(emulator, "OpportunityContactRole", i) for i in person.ids["OpportunityContactRole"]
+    )
+
+
 async def test_crash_at_every_step_resumes_to_the_same_end(
     emulator: EmulatorHandle, sf: Salesforce, env: Env
 ) -> None:

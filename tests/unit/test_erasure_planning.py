@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -14,6 +15,7 @@ from schemas.config import RulesConfig
 from schemas.erasure_policy import Action, ErasurePolicy
 from schemas.outputs import CategoryDecision
 from schemas.policy import Policy
+from workers.erasure.facts import deal_filters, derived_person
 from workers.erasure.policy import load_policy
 
 pytestmark = pytest.mark.unit
@@ -194,3 +196,32 @@ def test_engine_decides_holds_and_due_dates_for_the_graph() -> None:
     )
     # 5 April 2026 is Easter Sunday and 6 April Easter Monday: the next working day is the 7th
     assert due_date(extended, engine, "er-1") == date(2026, 4, 7)
+
+
+def test_planning_sees_contracts_from_the_graph() -> None:
+    graph: dict[str, list[dict[str, Any]]] = {
+        "Individual": [{"Id": "0PK1", "Lawful_Jurisdiction__c": "FR"}],
+        "Contact": [{"Id": "0031", "IndividualId": "0PK1"}],
+        "OpportunityContactRole": [{"Id": "00K1", "ContactId": "0031", "OpportunityId": "0061"}],
+        "Opportunity": [
+            {"Id": "0061", "StageName": "Closed Won", "IsWon": True,
+             "Lawful_Product_Family__c": "CAR", "Lawful_Contract_Start__c": "2025-01-01"},
+            {"Id": "0062", "StageName": "Closed Won", "IsWon": True,  # not this person's
+             "Lawful_Product_Family__c": "HOME", "Lawful_Contract_Start__c": "2025-01-01"},
+        ],
+    }  # fmt: skip
+    assert deal_filters(graph) == {"Id": {"0061"}}
+    derived = derived_person("0PK1", graph)
+    assert derived is not None
+    assert [c.id for c in derived.contracts] == ["0061"]
+    at = datetime(2026, 11, 29, tzinfo=UTC)
+    policy = Policy(RulesConfig(), ())
+    state = person_state("0PK1", graph, request_id="r", received_at=at, verified_at=None,
+                         recipients=(), policy=policy, now=at, derived=derived)  # fmt: skip
+    decided = category_decisions(state, policy, ["CONTRACT_DATA"], at)["CONTRACT_DATA"]
+    assert decided.decision == "RETAIN"
+    bare = person_state("0PK1", graph, request_id="r", received_at=at, verified_at=None,
+                        recipients=(), policy=policy, now=at)  # fmt: skip
+    assert category_decisions(bare, policy, ["CONTRACT_DATA"], at)["CONTRACT_DATA"].decision == (
+        "ERASE"
+    )

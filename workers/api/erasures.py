@@ -19,8 +19,9 @@ from workers.erasure.suppression import new_request_id
 
 routes = web.RouteTableDef()
 STATES: tuple[str, ...] = get_args(State)
+REQUEST_ID_PATTERN = r"^[A-Za-z0-9_.:+\-]+$"  # ids from Salesforce: `ShouldForget:<id>:<instant>`
 _REQUEST_ID = pydantic.TypeAdapter(
-    pydantic.constr(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")
+    pydantic.constr(min_length=1, max_length=200, pattern=REQUEST_ID_PATTERN)
 )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from workers.api.erasures import STATES
+from workers.api.erasures import REQUEST_ID_PATTERN, STATES
 from workers.api.models import (
     AlertsResult,
     ErasureAccepted,
@@ -119,8 +119,8 @@ def build_spec() -> dict[str, Any]:
             "One erasure request: state, due date, counts and history (viewer; access-logged)",
             {"200": _json("ErasureView", "The request"), "404": _json("ErrorBody", "Unknown")},
             parameters=[{"name": "request_id", "in": "path", "required": True,
-                         "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_.\-]+$",
-                                    "maxLength": 80}}])},
+                         "schema": {"type": "string", "pattern": REQUEST_ID_PATTERN,
+                                    "maxLength": 200}}])},
     }  # fmt: skip
     return {
         "openapi": "3.1.0",

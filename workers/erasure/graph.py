@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from handlers.erasure_graph import ROOT, exclusive_documents, rounds
 from handlers.erasure_masks import FieldMeta, field_meta
 from schemas.erasure_policy import ErasurePolicy, ObjectPolicy
+from workers.erasure.facts import DEAL_FIELDS, DEALS, FACT_FIELDS, deal_filters
 from workers.erasure.sf import ErasureSalesforce
 from workers.salesforce.errors import SalesforceRequestError
 
@@ -43,10 +44,12 @@ class GraphResolver:
         self.sf = sf
         self.policy = policy
         self.metas: Metas = {}
+        self.absent: set[str] = set()  # objects this org does not have (not described again)
 
     async def describe(self) -> Metas:
         """Field metadata of the policy's objects (objects the org lacks are left out)."""
-        missing = [name for name in self.policy.objects if name not in self.metas]
+        wanted = [*self.policy.objects, DEALS]
+        missing = [name for name in wanted if name not in self.metas and name not in self.absent]
         if missing:
             answers = await self.sf.composite_get({n: f"sobjects/{n}/describe" for n in missing})
             for name, (status, body) in answers.items():
@@ -54,6 +57,8 @@ class GraphResolver:
                     self.metas[name] = {
                         str(f["name"]): field_meta(f) for f in body.get("fields", [])
                     }
+                else:
+                    self.absent.add(name)
         return self.metas
 
     def _fields(self, name: str, rule: ObjectPolicy) -> list[str]:
@@ -61,8 +66,7 @@ class GraphResolver:
         wanted = {"Id", *(link.field for link in rule.links), *rule.fields}
         for other in self.policy.objects.values():  # values dependents match on
             wanted.update(link.via for link in other.links if name in link.to)
-        if name == ROOT:
-            wanted.add("Lawful_Jurisdiction__c")
+        wanted.update(FACT_FIELDS.get(name, ()))  # what the engine derives the person from
         if name == "Lawful_Legal_Hold__c":
             wanted.update(
                 {"Categories__c", "Claim_Ref__c", "Until__c", "Set_At__c", "Released_At__c"}
@@ -93,8 +97,12 @@ class GraphResolver:
         """sObject -> records (Id + policy fields) of everything the person's graph holds."""
         await self.describe()
         graph: Graph = {}
+        deals: dict[str, str] | None = None
         for group in rounds(self.policy):
             paths: dict[str, str] = {}
+            if deals is None and graph.get("OpportunityContactRole") is not None:
+                deals = self._deal_queries(graph)  # with the round after the contact roles
+                paths.update(deals)
             for name in group:
                 if name not in self.metas:
                     continue
@@ -104,8 +112,27 @@ class GraphResolver:
                 paths.update(self._document_link_queries(graph))
             answers = await self.sf.composite_get(paths) if paths else {}
             await self._collect(answers, graph)
+        if deals is None and (paths := self._deal_queries(graph)):
+            await self._collect(await self.sf.composite_get(paths), graph)
+        found = graph.pop(DEALS, [])
         self._keep_exclusive_documents(graph)
+        if found:
+            graph[DEALS] = found  # read for contracts only: never part of the erasure plan
         return graph
+
+    def _deal_queries(self, graph: Graph) -> dict[str, str]:
+        """The person's Opportunities (contracts and quotes) by contact role or person account."""
+        known = self.metas.get(DEALS, {})
+        fields = ",".join(sorted(f for f in DEAL_FIELDS if f in known))
+        if not fields:
+            return {}
+        paths: dict[str, str] = {}
+        for field, ids in deal_filters(graph).items():
+            ordered = sorted(ids)
+            for start in range(0, len(ordered), IN_CHUNK):
+                where = f"{field} IN ({_quote(ordered[start : start + IN_CHUNK])})"
+                paths[f"{DEALS}__{field}{start}"] = _path(_soql(fields, DEALS, where))
+        return paths
 
     def _document_link_queries(self, graph: Graph) -> dict[str, str]:
         documents = sorted(

@@ -18,6 +18,7 @@ from schemas.erasure_policy import ErasurePolicy
 from schemas.errors import LawfulError
 from schemas.policy import Policy
 from schemas.tombstone import CategoryOutcome, ObjectOutcome
+from workers.erasure.facts import derived_person
 from workers.erasure.graph import GraphResolver
 from workers.erasure.store import ErasureRequest
 
@@ -52,6 +53,7 @@ async def plan_request(
         recipients=recipients,
         policy=engine,
         now=now,
+        derived=derived_person(request.individual_id, graph),
     )
     decisions = category_decisions(state, engine, policy.categories(), now)
     plan = plan_actions(policy, graph, resolver.metas, decisions, request.request_id)
