@@ -143,6 +143,9 @@ class PipelineSettings(BaseModel):
     producer_linger: float = Field(
         0.05, ge=0, description="Seconds the producer waits to batch output and changelog writes"
     )
+    producer_max_batch_size: int = Field(
+        262144, ge=16384, description="Bytes per produced record batch (a batch's outputs)"
+    )
     uvloop: bool = Field(True, description="Run the worker on uvloop")
     log_level: str = Field("info", description="Worker log level (info keeps Faust's spinner off)")
     retry_attempts: int = Field(

@@ -63,6 +63,7 @@ def build_faust_app(settings: Settings) -> faust.App:
         consumer_group_instance_id=instance_id(settings),
         stream_buffer_maxsize=pipeline.stream_buffer_maxsize,
         producer_linger=pipeline.producer_linger,
+        producer_max_batch_size=pipeline.producer_max_batch_size,
         table_standby_replicas=0,
         web_enabled=True,
         web_bind=settings.web.host,
@@ -98,6 +99,9 @@ class PipelineTopics:
 
     def __getitem__(self, name: str) -> Any:
         return self.by_name[name]
+
+    def items(self) -> list[tuple[str, Any]]:
+        return list(self.by_name.items())
 
     def inputs(self) -> tuple[str, ...]:
         return INPUT_TOPICS

@@ -14,6 +14,7 @@ from workers.pipeline.consume import Handler, consume_batches
 from workers.pipeline.dlq import DeadLetters
 from workers.pipeline.health import register_health_pages
 from workers.pipeline.metrics import PipelineMetrics
+from workers.pipeline.outbox import Outbox
 from workers.pipeline.persons import PersonsProcessor
 from workers.pipeline.ports import EngineBinding, RecordReader
 from workers.pipeline.purposes import PurposeCatalogue, load_rules
@@ -55,6 +56,9 @@ class Pipeline:
         self.app = build_faust_app(settings)
         self.prefix = settings.kafka.topic_prefix
         self.topics = PipelineTopics.declare(self.app, self.prefix)
+        self.topic_names = {name: topic.get_topic_name() for name, topic in self.topics.items()}
+        self.outbox = Outbox(lambda: self.app.producer)
+        self._sent = {name: self.metrics.events_out.labels(topic=name) for name in self.topic_names}
         self.records_table = self._table("records")
         self.persons_table = self._table("persons")
         key_prefix = settings.redis.key_prefix
@@ -98,13 +102,19 @@ class Pipeline:
 
     async def send(self, topic: str, key: str | None, value: bytes) -> None:
         """Produce `value` to lawful's `topic` (name without prefix), keyed by `key`."""
-        # Buffered: the batch's `flush` waits until every buffered message is on the broker.
-        self.topics[topic].send_soon(key=key.encode() if key is not None else None, value=value)
-        self.metrics.events_out.labels(topic=topic).inc()
+        # Kept in the outbox: the batch's `flush` waits until every kept message is on the broker.
+        raw_key = key.encode() if key is not None else None
+        await self.outbox.send(self.topic_names[topic], raw_key, value)
+        self._sent[topic].inc()
 
     async def flush(self) -> None:
-        """Wake-up schedule writes, then every buffered message, on their servers."""
+        """Wake-up schedule writes, then every kept or buffered message, on their servers."""
         await self.schedule.flush()
+        await self.flush_outputs()
+
+    async def flush_outputs(self) -> None:
+        """Every kept output and every buffered message (changelogs, markers) on the broker."""
+        await self.outbox.flush()
         await self.app.producer.flush()
 
     def _register(self) -> None:
@@ -164,7 +174,7 @@ class Pipeline:
                 partitions,
                 self.send,
                 PERSON_EVENTS_TOPIC,
-                flush=self.app.producer.flush,
+                flush=self.flush_outputs,
             )
             self.metrics.ticks.inc(sent)
         except Exception as exc:  # noqa: BLE001 - a failed scan is retried at the next tick

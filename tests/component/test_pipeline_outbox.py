@@ -1,0 +1,103 @@
+"""The worker's outbox with a fake Faust/aiokafka producer: partitions, order, acks, failures."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, NamedTuple
+
+import pytest
+
+from workers.pipeline.outbox import Outbox
+
+pytestmark = pytest.mark.component
+
+
+class TP(NamedTuple):
+    topic: str
+    partition: int
+
+
+class FakeBatch:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.rows: list[tuple[bytes | None, bytes]] = []
+
+    def append(self, *, key: bytes | None, value: bytes, timestamp: Any) -> object | None:
+        if len(self.rows) >= self.size:
+            return None
+        self.rows.append((key, value))
+        return object()
+
+
+class FakeClient:
+    def __init__(self, batch_size: int, fail: bool) -> None:
+        self.batch_size = batch_size
+        self.fail = fail
+        self.sent: list[tuple[str, int, list[tuple[bytes | None, bytes]]]] = []
+        self.metadata: list[str] = []
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        self.metadata.append(topic)
+        return {0, 1}
+
+    def create_batch(self) -> FakeBatch:
+        return FakeBatch(self.batch_size)
+
+    async def send_batch(self, batch: FakeBatch, topic: str, *, partition: int) -> Any:
+        self.sent.append((topic, partition, batch.rows))
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.fail:
+            future.set_exception(RuntimeError("broker said no"))
+        else:
+            future.set_result(None)
+        return future
+
+
+class FakeProducer:
+    def __init__(self, batch_size: int = 100, fail: bool = False) -> None:
+        self.client = FakeClient(batch_size, fail)
+        self.hashed: list[bytes | None] = []
+
+    def _ensure_producer(self) -> FakeClient:
+        return self.client
+
+    def key_partition(self, topic: str, key: bytes | None) -> TP:
+        self.hashed.append(key)
+        return TP(topic, len(key or b"") % 2)
+
+
+async def test_outputs_are_grouped_by_partition_in_order_and_sent_at_flush() -> None:
+    producer = FakeProducer()
+    outbox = Outbox(lambda: producer)
+    for key, value in [(b"a", b"1"), (b"bb", b"2"), (b"a", b"3"), (b"bb", b"4")]:
+        await outbox.send("t", key, value)
+    await outbox.send("u", b"a", b"5")
+    assert producer.client.sent == []
+    assert outbox.pending == 5
+    await outbox.flush()
+    assert producer.client.sent == [
+        ("t", 1, [(b"a", b"1"), (b"a", b"3")]),
+        ("t", 0, [(b"bb", b"2"), (b"bb", b"4")]),
+        ("u", 1, [(b"a", b"5")]),
+    ]
+    assert producer.hashed == [b"a", b"bb", b"a"]  # one hash per topic and key
+    assert producer.client.metadata == ["t", "u"]
+    assert outbox.pending == 0
+
+
+async def test_a_full_batch_starts_another_one() -> None:
+    producer = FakeProducer(batch_size=2)
+    outbox = Outbox(lambda: producer)
+    for n in range(5):
+        await outbox.send("t", b"k", str(n).encode())
+    await outbox.flush()
+    assert [len(rows) for _, _, rows in producer.client.sent] == [2, 2, 1]
+    values = [value for _, _, rows in producer.client.sent for _, value in rows]
+    assert values == [b"0", b"1", b"2", b"3", b"4"]
+
+
+async def test_a_failed_delivery_fails_the_flush() -> None:
+    outbox = Outbox(lambda: FakeProducer(fail=True))
+    await outbox.send("t", b"k", b"v")
+    with pytest.raises(RuntimeError, match="broker said no"):
+        await outbox.flush()
