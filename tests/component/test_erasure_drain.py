@@ -12,6 +12,7 @@ from typing import Any
 import fakeredis
 import pytest
 import redis.asyncio
+import redis.exceptions
 from prometheus_client import generate_latest
 from pydantic import BaseModel
 
@@ -154,3 +155,15 @@ async def test_stop_mid_batch_commits_only_the_handled_messages() -> None:
     await asyncio.wait_for(consume(consumer, handle, stop), 5)
     assert handled == [b"a", b"b"]
     assert consumer.commits == [{"p0": 12}]  # message 12 is left for the next start
+
+
+class BrokenStore:
+    async def oldest_open(self) -> float | None:
+        raise redis.exceptions.ConnectionError("down")
+
+
+async def test_metrics_survive_a_redis_failure() -> None:
+    metrics = ErasureMetrics()
+    metrics.oldest_open.set(5.0)
+    metrics.last_age = 5.0
+    assert await metrics.refresh(BrokenStore()) == 5.0

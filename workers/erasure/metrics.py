@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+import redis.exceptions
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
@@ -38,6 +39,7 @@ class ErasureMetrics:
             "Age of the oldest erasure request not done or failed (0 when none is open)",
             registry=self.registry,
         )
+        self.last_age = 0.0
 
     def moved(self, before: str | None, after: str) -> None:
         if before is not None:
@@ -45,8 +47,13 @@ class ErasureMetrics:
         self.requests.labels(state=after).inc()
 
     async def refresh(self, store: OpenRequests, now: float | None = None) -> float:
-        """Set the oldest-open gauge from the store; returns the age in seconds."""
-        received = await store.oldest_open()
+        """Set the oldest-open gauge from the store; returns the age in seconds (a Redis
+        failure leaves the gauge as it was: metrics never stop an erasure)."""
+        try:
+            received = await store.oldest_open()
+        except (redis.exceptions.RedisError, OSError):
+            return self.last_age
         age = 0.0 if received is None else max(0.0, (now or time.time()) - received)
         self.oldest_open.set(age)
+        self.last_age = age
         return age
