@@ -1,7 +1,8 @@
 """What the API keeps beside the projection: the access log, operations and lookup hashes.
 
-These keys live under `<prefix>api:` and `<prefix>lookup:`, outside the projection, so a
-projection rebuild never erases the record of who read what.
+The access log and operations live under `<prefix>api:`, outside the projection, so a projection
+rebuild never erases the record of who read what. The lookup sets (`<prefix>lookup:`) are derived
+from the worker's states by the projector, which clears and rebuilds them with the projection.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from datetime import UTC, datetime
 import redis.asyncio
 import structlog
 
-from handlers.identifiers import keyed_hash, normalise
 from schemas.enums import ContactPointKind
 from workers.api.auth import Principal
+from workers.projection.keys import Keys
+from workers.projection.lookup import contact_digest
 
 access_log = structlog.get_logger("lawful.access")
 
@@ -28,7 +30,7 @@ def operation_key(prefix: str, operation_id: str) -> str:
 
 
 def lookup_key(prefix: str, digest: str) -> str:
-    return f"{prefix}lookup:{digest}"
+    return Keys(prefix).lookup(digest)
 
 
 async def record_read(
@@ -82,11 +84,6 @@ async def create_operation(
     return operation
 
 
-def contact_digest(key: bytes, kind: ContactPointKind, value: str, jurisdiction: str) -> str:
-    """The keyed hash under which a contact value is looked up (never stored in clear)."""
-    return keyed_hash(key, kind, normalise(kind, value, jurisdiction))
-
-
 async def index_contact(
     client: redis.asyncio.Redis,
     prefix: str,
@@ -97,7 +94,8 @@ async def index_contact(
     jurisdiction: str,
     individual_id: str,
 ) -> None:
-    """For the process that sees contact points: make `value` findable by `POST /v1/lookup`."""
+    """Make `value` findable by `POST /v1/lookup` by hand (the projector indexes every person's
+    contact points from the worker's states: workers/projection/states.py)."""
     await client.sadd(
         lookup_key(prefix, contact_digest(key, kind, value, jurisdiction)), individual_id
     )

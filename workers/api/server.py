@@ -41,6 +41,7 @@ async def serve(
         Keys(settings.redis.key_prefix),
         settings.kafka,
         alerts_kept=settings.api.alerts_kept,
+        lookup_secret=_lookup_secret(settings),
     )
     ready = projector.caught_up.is_set if project else (lambda: True)
     runner = web.AppRunner(build_app(settings, client, projection_ready=ready), access_log=None)
@@ -67,3 +68,9 @@ async def serve(
                 await asyncio.wait_for(task, timeout=10)
         await runner.cleanup()
         await client.aclose()
+
+
+def _lookup_secret(settings: Settings) -> bytes | None:
+    """The key of the lookup hashes, as `POST /v1/lookup` uses it (tombstone key if unset)."""
+    secret = settings.api.lookup_key or settings.tombstone_key
+    return secret.get_secret_value().encode() if secret is not None else None

@@ -1,9 +1,10 @@
 """The engine's `--explain` trace of a person's cells, when the worker's state is available.
 
-The worker keeps each person's `AggregateState` in its Faust table; a deployment that also
-writes it (`schemas.aggregate.dump_state`) to Redis under `<prefix>state:<Individual id>` lets the
-API re-run the engine with `explain=True` at the snapshot's `evaluated_at`, using the purpose
-catalogue the workers share in Redis. Without that key the cell explanation stands alone.
+The worker keeps each person's `AggregateState` in its Faust table; the projector copies the
+table's changelog to Redis under `<prefix>state:<Individual id>` (workers/projection/states.py),
+which lets the API re-run the engine with `explain=True` at the snapshot's `evaluated_at`, using
+the purpose catalogue the workers share in Redis. Without that key the cell explanation stands
+alone.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from schemas.errors import LawfulError
 from schemas.messages import PermissionCell, PermissionsSnapshot
 from workers.api.models import Trace
 from workers.pipeline.purposes import PurposeCatalogue
+from workers.projection.keys import Keys
 
 log = structlog.get_logger("lawful.api")
 
 
 def state_key(prefix: str, individual_id: str) -> str:
-    return f"{prefix}state:{individual_id}"
+    return Keys(prefix).state(individual_id)
 
 
 class Explainer:

@@ -1,9 +1,10 @@
-"""The projector: lawful.permissions.v1 and lawful.alerts.v1 into Redis.
+"""The projector: lawful.permissions.v1, lawful.alerts.v1 and the worker's `persons` changelog
+into Redis (snapshots and indexes; alerts; person states and the contact lookup index).
 
 No consumer group: partitions are assigned by hand and the next offsets are stored in Redis, in
-the same transaction as the snapshots. When the marker key is missing (first start, Redis
-flushed) or a rebuild is asked for, the projection is cleared and both topics are read from the
-beginning, so the projection always corresponds to what Kafka holds.
+the same transaction as the snapshots (or states). When the marker key is missing (first start,
+Redis flushed), the index layout changed or a rebuild is asked for, everything derived is cleared
+and the topics are read from the beginning, so Redis always corresponds to what Kafka holds.
 """
 
 from __future__ import annotations
@@ -22,28 +23,32 @@ from schemas.messages import AlertMessage, PermissionsSnapshot
 from workers.bridge.kafka import connection_options, lawful_topic
 from workers.projection import metrics
 from workers.projection.alerts import add_alerts
-from workers.projection.keys import Keys
+from workers.projection.keys import INDEX_VERSION, Keys
+from workers.projection.states import StateRecord, state_record, write_states
 from workers.projection.store import write_snapshots
 from workers.settings import KafkaSettings
+from workers.topics import changelog_name
 
 log = structlog.get_logger(__name__)
 
 PERMISSIONS = "lawful.permissions.v1"
 ALERTS = "lawful.alerts.v1"
+STATES = changelog_name("persons")
 IDLE_POLLS = 4  # empty polls (0.5 s each) after which the projection counts as caught up
 
 
 async def clear_projection(client: redis.asyncio.Redis, keys: Keys) -> int:
-    """Delete every projection key (the marker and offsets included); returns how many."""
+    """Delete every projection, state and lookup key (the marker and offsets included)."""
     deleted = 0
-    batch: list[bytes | str] = []
-    async for key in client.scan_iter(match=f"{keys.root}*", count=1000):
-        batch.append(key)
-        if len(batch) >= 1000:
+    for pattern in keys.derived_patterns:
+        batch: list[bytes | str] = []
+        async for key in client.scan_iter(match=pattern, count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                deleted += await client.unlink(*batch)
+                batch = []
+        if batch:
             deleted += await client.unlink(*batch)
-            batch = []
-    if batch:
-        deleted += await client.unlink(*batch)
     return deleted
 
 
@@ -58,17 +63,20 @@ class Projector:
         *,
         alerts_kept: int = 1000,
         batch_size: int = 500,
+        lookup_secret: bytes | None = None,
     ) -> None:
         self.client = client
         self.keys = keys
         self.kafka = kafka
         self.alerts_kept = alerts_kept
         self.batch_size = batch_size
+        self.lookup_secret = lookup_secret  # None: states are stored, contacts not indexed
         self.caught_up = asyncio.Event()
         self.rebuilds = 0
         self.topics = {
             lawful_topic(kafka, PERMISSIONS): PERMISSIONS,
             lawful_topic(kafka, ALERTS): ALERTS,
+            lawful_topic(kafka, STATES): STATES,
         }
 
     async def run(self, stop: asyncio.Event, *, rebuild: bool = False) -> None:
@@ -115,8 +123,10 @@ class Projector:
     async def _position(
         self, consumer: AIOKafkaConsumer, partitions: Sequence[Any], *, rebuild: bool
     ) -> None:
-        if rebuild or not await self.client.exists(self.keys.marker):
+        marker, version = await self.client.mget(self.keys.marker, self.keys.version)
+        if rebuild or marker is None or version is None or _text(version) != INDEX_VERSION:
             await clear_projection(self.client, self.keys)
+            await self.client.set(self.keys.version, INDEX_VERSION)
             await self.client.set(self.keys.marker, datetime.now(UTC).isoformat())
             metrics.REBUILDS.inc()
             self.rebuilds += 1
@@ -134,11 +144,20 @@ class Projector:
     async def _apply(self, batches: dict[Any, list[Any]]) -> None:
         snapshots: list[PermissionsSnapshot] = []
         alerts: list[AlertMessage] = []
+        states: list[StateRecord] = []
         offsets: dict[str, int] = {}
+        state_offsets: dict[str, int] = {}
         for tp, records in batches.items():
             kind = self.topics[tp.topic]
             for record in records:
-                offsets[f"{tp.topic}:{tp.partition}"] = record.offset + 1
+                position = f"{tp.topic}:{tp.partition}"
+                if kind == STATES:
+                    state_offsets[position] = record.offset + 1
+                    found = state_record(record.key, record.value, tp.partition, record.offset)
+                    if found is not None:
+                        states.append(found)
+                    continue
+                offsets[position] = record.offset + 1
                 if record.value is None:
                     continue  # a compaction tombstone: the person stays as last projected
                 try:
@@ -157,6 +176,12 @@ class Projector:
                     )
         await add_alerts(self.client, self.keys, alerts, self.alerts_kept)
         metrics.ALERTS.inc(len(alerts))
+        if state_offsets:
+            stored = await write_states(
+                self.client, self.keys, states, self.lookup_secret, offsets=state_offsets
+            )
+            for outcome in ("written", "stale", "invalid"):
+                metrics.STATES.labels(outcome).inc(getattr(stored, outcome))
         result = await write_snapshots(
             self.client, self.keys, snapshots, extra={self.keys.offsets: offsets}
         )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from schemas.messages import PermissionCell, PermissionsSnapshot, PurposeInfo
 
 ANY = "*"
+INDEX_VERSION = "2"  # 2: permitted sets (cp:) and the ordered id index
 NO_CHANNEL = "-"
 NO_BASIS = "-"
 
@@ -21,6 +22,7 @@ class Keys:
     """Every key the projection writes, under `<redis key prefix>pj:`."""
 
     def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
         self.root = f"{prefix}pj:"
 
     def person(self, individual_id: str) -> str:
@@ -29,6 +31,16 @@ class Keys:
     @property
     def everyone(self) -> str:
         return f"{self.root}all"
+
+    @property
+    def ordered(self) -> str:
+        """Sorted set (score 0) of every person: the id order search pages walk (ZRANGE BYLEX)."""
+        return f"{self.root}ids"
+
+    @property
+    def version(self) -> str:
+        """The index layout the projection was built with (another one: rebuilt from Kafka)."""
+        return f"{self.root}index-version"
 
     @property
     def marker(self) -> str:
@@ -57,6 +69,10 @@ class Keys:
     def cell_set(self, scope: str, cell_tuple: str) -> str:
         return f"{self.root}c:{scope}|{cell_tuple}"
 
+    def permitted_set(self, scope: str, permitted: bool) -> str:
+        """Persons with a permitted (or refused) cell in `scope`, whatever its reason and basis."""
+        return f"{self.root}cp:{scope}|{int(permitted)}"
+
     def registry(self, scope: str) -> str:
         return f"{self.root}r:{scope}"
 
@@ -66,8 +82,30 @@ class Keys:
     def result(self, digest: str) -> str:
         return f"{self.root}q:{digest}"
 
+    def boundary(self, digest: str, offset: int) -> str:
+        """The last id before `offset` of a walked search (where its next page resumes)."""
+        return f"{self.root}q:{digest}:at:{offset}"
+
     def temporary(self, token: str) -> str:
         return f"{self.root}tmp:{token}"
+
+    def state(self, individual_id: str) -> str:
+        """The worker's `AggregateState` bytes (the API's explain trace re-runs the engine)."""
+        return f"{self.prefix}state:{individual_id}"
+
+    def state_meta(self, individual_id: str) -> str:
+        """Hash: changelog partition and offset of the stored state, the person's lookup digests."""
+        return f"{self.prefix}state-meta:{individual_id}"
+
+    def lookup(self, digest: str) -> str:
+        """Set of Individual ids with a contact point whose keyed hash is `digest`."""
+        return f"{self.prefix}lookup:{digest}"
+
+    @property
+    def derived_patterns(self) -> tuple[str, ...]:
+        """Every key a rebuild from Kafka clears: the projection, states and lookup index."""
+        return (f"{self.root}*", f"{self.prefix}state:*", f"{self.prefix}state-meta:*",
+                f"{self.prefix}lookup:*")  # fmt: skip
 
 
 def cell_tuple(permitted: bool, reason: str, basis: str | None) -> str:
@@ -98,7 +136,7 @@ def channel_terms(cell: PermissionCell) -> set[str]:
 
 def index_entries(keys: Keys, snapshot: PermissionsSnapshot) -> IndexEntries:
     """Every index entry of `snapshot` (the person's id is the member of each)."""
-    entries = IndexEntries(sets={keys.everyone})
+    entries = IndexEntries(sets={keys.everyone}, scores={keys.ordered: 0.0})
     for name, value in (
         ("brand", snapshot.brand),
         ("org", snapshot.org_id),
@@ -118,6 +156,7 @@ def index_entries(keys: Keys, snapshot: PermissionsSnapshot) -> IndexEntries:
             for c_term in channels:
                 scope = f"{p_term}|{c_term}"
                 sets.add(f"{root}c:{scope}|{member}")
+                sets.add(f"{root}cp:{scope}|{int(cell.permitted)}")
                 registries.add((f"{root}r:{scope}", member))
                 if until is not None:
                     key = f"{root}e:{scope}"

@@ -12,6 +12,12 @@ SNAPSHOTS = Counter(
     ["outcome"],
     registry=REGISTRY,
 )
+STATES = Counter(
+    "lawful_projection_states",
+    "Person states (persons changelog) consumed, by outcome (written, stale, invalid)",
+    ["outcome"],
+    registry=REGISTRY,
+)
 ALERTS = Counter("lawful_projection_alerts", "Alerts consumed", registry=REGISTRY)
 REBUILDS = Counter(
     "lawful_projection_rebuilds", "Projection rebuilds from Kafka", registry=REGISTRY

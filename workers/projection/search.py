@@ -18,6 +18,7 @@ from redis.asyncio.client import Pipeline
 from schemas.messages import PermissionCell, PermissionsSnapshot
 from workers.projection.keys import ANY, Keys, cell_tuple
 from workers.projection.query import SearchQuery, make_cursor
+from workers.projection.scan import count_matches, first_chunk, walk, worth_walking
 from workers.projection.store import decode_snapshot
 
 
@@ -64,7 +65,12 @@ async def plan(client: redis.asyncio.Redis, keys: Keys, query: SearchQuery) -> l
     ]
     scope = _scope(keys, query)
     scoped = query.purpose is not None or query.channel is not None
-    if query.has_cell_filter or (scoped and not query.has_window):
+    if query.permitted is not None and query.reason is None and query.basis is None:
+        groups.append(Group((keys.permitted_set(scope, query.permitted),)))
+    elif scoped and not query.has_window and not query.has_cell_filter:
+        both = (keys.permitted_set(scope, True), keys.permitted_set(scope, False))
+        groups.append(Group(both))
+    elif query.has_cell_filter:
         members = await client.smembers(keys.registry(scope))
         decoded = sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members)
         tuples = [m for m in decoded if _tuple_matches(m, query)]
@@ -172,7 +178,12 @@ async def run_search(
     digest = query.digest()
     offset = query.offset()
     target = keys.result(digest)
-    if not await client.exists(target):
+    cached = await client.exists(target)
+    if not cached and not query.has_window:
+        walked = await _walked_page(client, keys, query, ttl)
+        if walked is not None:
+            return walked
+    if not cached:
         await materialise(client, keys, query, target, ttl)
     # rank 0 is the placeholder member "" that keeps an empty result cached
     async with client.pipeline(transaction=True) as pipe:
@@ -190,6 +201,43 @@ async def run_search(
         persons=persons,
         next_cursor=make_cursor(end, digest) if end < total else None,
     )
+
+
+async def _walked_page(
+    client: redis.asyncio.Redis, keys: Keys, query: SearchQuery, ttl: int
+) -> SearchPage | None:
+    """The page by walking the id order (dense results); None when it has to be materialised."""
+    digest, offset = query.digest(), query.offset()
+    after = None
+    if offset:
+        boundary = await client.get(keys.boundary(digest, offset))
+        if boundary is None:
+            return None
+        after = _text(boundary)
+    groups = [group.keys for group in await plan(client, keys, query)]
+    if any(not group for group in groups):
+        return None
+    counted = await count_matches(client, groups)
+    population = int(await client.zcard(keys.ordered))
+    if counted is None or not worth_walking(query.limit, counted, population):
+        return None
+    total = counted.total
+    chunk = first_chunk(query.limit, total, population)
+    ids = await walk(client, keys, groups, after=after, wanted=query.limit, chunk=chunk)
+    if ids is None:
+        return None
+    end = offset + query.limit
+    next_cursor = None
+    if end < total and len(ids) == query.limit:
+        await client.set(keys.boundary(digest, end), ids[-1], ex=ttl)
+        next_cursor = make_cursor(end, digest)
+    raws = await client.mget([keys.person(i) for i in ids]) if ids else []
+    persons = tuple(decode_snapshot(raw) for raw in raws if raw is not None)
+    return SearchPage(total=total, offset=offset, persons=persons, next_cursor=next_cursor)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def matching_cells(snapshot: PermissionsSnapshot, query: SearchQuery) -> list[PermissionCell]:
