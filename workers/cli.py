@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workers.commands.erase",
     "workers.commands.tombstones",
     "workers.commands.writeback",
+    "workers.commands.check",
 )
 
 
