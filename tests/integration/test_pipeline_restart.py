@@ -116,13 +116,19 @@ async def test_kill_9_mid_stream_then_restart_converges(
         latest = {s.individual_id: s for s in snapshots}
         assert {p: snapshot_cells(s, catalogue.purpose_id) for p, s in latest.items()} == expected
         kept = {p for p, cells in expected.items() if any(c[2] for c in cells)}
-        alerts = await read_values(
-            kafka_bootstrap,
-            f"{prefix}lawful.alerts.v1",
-            AlertMessage,
-            done=lambda got: _expiring_people(got) >= kept,
-            within=60,
-        )
+        try:
+            alerts = await read_values(
+                kafka_bootstrap,
+                f"{prefix}lawful.alerts.v1",
+                AlertMessage,
+                done=lambda got: _expiring_people(got) >= kept,
+                within=60,
+            )
+        except AssertionError as exc:
+            second.dump_stacks()
+            raise AssertionError(
+                await _diagnose_alerts(kafka_bootstrap, redis_url, isolated, kept)
+            ) from exc
         await asyncio.sleep(3)  # a late duplicate would show up now
         alerts = await read_values(
             kafka_bootstrap,
@@ -183,6 +189,32 @@ async def _diagnose(
         f"{len(got)} snapshots, {len(missing)} persons missing, {len(wrong)} differ {example}; "
         f"dead letters: {[d.error for d in letters[:3]]}; {await _offsets(bootstrap, prefix)}"
     )
+
+
+async def _diagnose_alerts(
+    bootstrap: str, redis_url: str, isolated: tuple[str, str], kept: set[str]
+) -> str:
+    """For persons without their CONSENT_EXPIRING alert: their person messages by kind, their
+    alerts by type, and their wake-ups in Redis (for the failure message)."""
+    prefix, redis_prefix = isolated
+    alerts = await read_available(bootstrap, f"{prefix}lawful.alerts.v1", AlertMessage)
+    missing = sorted(kept - _expiring_people(alerts))
+    messages = await read_available(bootstrap, f"{prefix}lawful.person-events.v1", dict)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        wakeups = {
+            key.decode(): dict(client.zrange(key, 0, -1, withscores=True))  # type: ignore[arg-type]
+            for key in client.scan_iter(match=f"{redis_prefix}wakeups:*")
+        }
+    finally:
+        client.close()
+    lines = [f"{len(missing)} of {len(kept)} persons lack CONSENT_EXPIRING"]
+    for person in missing[:4]:
+        kinds = [m.get("kind") for m in messages if m.get("individual_id") == person]
+        types = [a.type.value for a in alerts if a.data.individual_id == person]
+        scheduled = {k: v[person.encode()] for k, v in wakeups.items() if person.encode() in v}
+        lines.append(f"{person}: messages {kinds}, alerts {types}, wake-ups {scheduled}")
+    return "; ".join(lines)
 
 
 async def _offsets(bootstrap: str, prefix: str) -> str:
