@@ -133,13 +133,42 @@ class OperationRequest(BaseModel):
     )
 
 
+class ReplayRequest(BaseModel):
+    """Re-deliver a CDC or platform-event channel from a replay id (operator)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str = Field(
+        pattern=r"^/(data|event)/[A-Za-z0-9_]{1,80}$",
+        description="A channel the bridge subscribes to, e.g. /data/ChangeEvents",
+    )
+    replay_id: int = Field(
+        ge=-2,
+        description="Re-deliver the events after this replay id; -2: every retained event",
+    )
+
+    @model_validator(mode="after")
+    def _not_new_only(self) -> ReplayRequest:
+        if self.replay_id == -1:
+            raise ValueError("-1 (new events only) replays nothing: give a replay id or -2")
+        return self
+
+
 class Operation(BaseModel):
     id: str
-    kind: str
-    status: str
+    kind: str = Field(description="backfill or replay")
+    status: str = Field(description="queued, running, done or failed")
     requested_by: str
     requested_at: str
-    scope: str
+    scope: str = Field(description="Backfill: entities (comma-separated, empty: all)")
+    channel: str | None = Field(None, description="Replay: the channel")
+    replay_id: int | None = Field(None, description="Replay: events after this replay id")
+    attempts: int | None = Field(None, description="Runs started (more than 1 after a restart)")
+    started_at: str | None = None
+    finished_at: str | None = None
+    records_read: int | None = Field(None, description="Records (backfill) or events read")
+    events_produced: int | None = Field(None, description="Messages the broker acknowledged")
+    error: str | None = Field(None, description="Why it failed")
 
 
 class ErrorDetail(BaseModel):

@@ -23,6 +23,7 @@ from workers.api.models import (
     Operation,
     OperationRequest,
     PersonView,
+    ReplayRequest,
     SearchResult,
 )
 from workers.projection.query import SearchQuery
@@ -30,7 +31,7 @@ from workers.projection.query import SearchQuery
 REF = "#/components/schemas/{model}"
 MODELS = (AlertsResult, ErasureAccepted, ErasureCreate, ErasureList, ErasureView, ErrorBody,
           LookupRequest, LookupResult, Operation, OperationRequest, PersonView,
-          SearchResult)  # fmt: skip
+          ReplayRequest, SearchResult)  # fmt: skip
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -89,10 +90,15 @@ def build_spec() -> dict[str, Any]:
             requestBody={"required": True, "content": {"application/json": {
                 "schema": _ref("LookupRequest")}}})},
         "/v1/operations/backfill": {"post": _operation(
-            "Request a backfill (operator); executed by another process",
+            "Request a backfill (operator); executed by `lawful bridge`",
             {"202": _json("Operation", "Recorded, queued")},
             requestBody={"required": False, "content": {"application/json": {
                 "schema": _ref("OperationRequest")}}})},
+        "/v1/operations/replay": {"post": _operation(
+            "Re-deliver a channel from a replay id (operator); executed by `lawful bridge`",
+            {"202": _json("Operation", "Recorded, queued")},
+            requestBody={"required": True, "content": {"application/json": {
+                "schema": _ref("ReplayRequest")}}})},
         "/v1/operations/{operation_id}": {"get": _operation(
             "A requested operation (viewer)", {"200": _json("Operation", "The operation")},
             parameters=[{"name": "operation_id", "in": "path", "required": True,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pydantic
@@ -18,9 +20,11 @@ from workers.api.models import (
     Operation,
     OperationRequest,
     PersonView,
+    ReplayRequest,
     SearchResult,
 )
 from workers.api.records import create_operation, find_contact, operation_key, record_read
+from workers.operations.queue import OperationQueue
 from workers.projection.alerts import recent_alerts
 from workers.projection.query import SearchQuery
 from workers.projection.search import matching_cells, run_search
@@ -156,6 +160,29 @@ async def backfill(request: web.Request) -> web.Response:
     created = await create_operation(
         ctx.client, ctx.prefix, principal(request), "backfill", body.entities
     )
+    answer = _json(Operation.model_validate(created), status=202)
+    answer.headers["Location"] = f"/v1/operations/{created['id']}"
+    return answer
+
+
+@routes.post("/v1/operations/replay")
+async def replay(request: web.Request) -> web.Response:
+    ctx = context(request)
+    try:
+        body = ReplayRequest.model_validate(await _body(request))
+    except pydantic.ValidationError as error:
+        return validation_response(error)
+    created = {
+        "id": uuid.uuid4().hex,
+        "kind": "replay",
+        "status": "queued",
+        "requested_by": principal(request).subject,
+        "requested_at": datetime.now(UTC).isoformat(),
+        "scope": "",
+        "channel": body.channel,
+        "replay_id": str(body.replay_id),
+    }
+    await OperationQueue(ctx.client, ctx.prefix).enqueue("replay", created)
     answer = _json(Operation.model_validate(created), status=202)
     answer.headers["Location"] = f"/v1/operations/{created['id']}"
     return answer

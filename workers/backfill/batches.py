@@ -6,20 +6,49 @@ partition as the bridge's CDC messages for that record."""
 from __future__ import annotations
 
 import asyncio
+import struct
+from functools import lru_cache
 from typing import Any
 
 from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
-from aiokafka.partitioner import murmur2  # type: ignore[import-untyped]
+
+_M = 0x5BD1E995
+_MASK = 0xFFFFFFFF
+
+
+@lru_cache(maxsize=64)
+def _words(count: int) -> struct.Struct:
+    return struct.Struct(f"<{count}I")
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 (as aiokafka's pure-Python one) reading 4-byte words at once: ~4x faster."""
+    length = len(data)
+    h = 0x9747B28C ^ length
+    for word in _words(length >> 2).unpack_from(data):
+        k = (word * _M) & _MASK
+        k ^= k >> 24
+        h = ((h * _M) & _MASK) ^ ((k * _M) & _MASK)
+    tail, base = length & 3, length & ~3
+    if tail >= 3:
+        h ^= data[base + 2] << 16
+    if tail >= 2:
+        h ^= data[base + 1] << 8
+    if tail >= 1:
+        h = ((h ^ data[base]) * _M) & _MASK
+    h ^= h >> 13
+    h = (h * _M) & _MASK
+    return h ^ (h >> 15)
 
 
 def partition_for(key: bytes, partitions: list[int]) -> int:
     """aiokafka's `DefaultPartitioner` for a non-null key."""
-    index: int = (murmur2(key) & 0x7FFFFFFF) % len(partitions)
-    return partitions[index]
+    return partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
 
 
 class KeyedBatches:
-    """`await add(key, value)`; `await flush()` sends the rest and waits for every ack."""
+    """`await add(key, value)`; `await flush()` sends the rest and waits for every ack
+    (`await send()` sends the rest and returns the acknowledgement to await later)."""
 
     def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
         self._producer = producer
@@ -45,10 +74,14 @@ class KeyedBatches:
         delivery = await self._producer.send_batch(batch, self._topic, partition=partition)
         self._deliveries.append(delivery)
 
-    async def flush(self) -> None:
+    async def send(self) -> asyncio.Future[Any]:
+        """Send the open batches; the result resolves once the broker acked everything so far."""
         for partition, batch in list(self._open.items()):
             if batch.record_count():
                 await self._send(partition, batch)
         self._open.clear()
         deliveries, self._deliveries = self._deliveries, []
-        await asyncio.gather(*deliveries)
+        return asyncio.gather(*deliveries)
+
+    async def flush(self) -> None:
+        await (await self.send())

@@ -4,9 +4,19 @@ every few seconds otherwise (logs, CI). Totals grow as each entity's first page 
 from __future__ import annotations
 
 import time
-from typing import TextIO
+from typing import Protocol, TextIO
 
 BAR = 24
+
+
+class BackfillProgress(Protocol):
+    """What `backfill()` reports: totals, records read, records acknowledged, entities done."""
+
+    def add_total(self, count: int) -> None: ...
+    def read(self, count: int) -> None: ...
+    def advance(self, count: int) -> None: ...
+    def entity_done(self, entity: str) -> None: ...
+    def finish(self) -> None: ...
 
 
 class Progress:
@@ -24,6 +34,10 @@ class Progress:
     def add_total(self, count: int) -> None:
         self._total += count
         self._draw()
+
+    def read(self, count: int) -> None:
+        """The bar counts records once the broker acknowledged them (`advance`)."""
+        del count
 
     def advance(self, count: int) -> None:
         self._done += count

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 
 from workers.backfill.batches import KeyedBatches
-from workers.backfill.progress import Progress
+from workers.backfill.progress import BackfillProgress
 from workers.backfill.reader import pages
 from workers.backfill.shape import snapshot_json
 from workers.bridge.messages import CDC_TOPIC
@@ -29,31 +30,48 @@ async def backfill(
     since: datetime | None = None,
     page_size: int = 2000,
     topic_prefix: str = "",
-    progress: Progress | None = None,
+    progress: BackfillProgress | None = None,
     concurrency: int = 4,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[str, int]:
-    """Produce one snapshot per record; returns the count per entity once the broker acked."""
+    """Produce one snapshot per record; returns the count per entity once the broker acked.
+
+    A page's acknowledgement is awaited after the next page is produced (one page in flight
+    per entity), so waiting for the broker overlaps with shaping the next page."""
     topic = f"{topic_prefix}{CDC_TOPIC}"
     slots = asyncio.Semaphore(concurrency)
 
     async def one(entity: str) -> int:
         count = 0
         batches = KeyedBatches(producer, topic)
+        in_flight: tuple[asyncio.Future[Any], int] | None = None
+
+        async def settle() -> None:
+            nonlocal count, in_flight
+            if in_flight is not None:
+                acked, size = in_flight
+                in_flight = None
+                await acked  # acknowledged before it counts
+                count += size
+                if progress is not None:
+                    progress.advance(size)
+
         async with slots:
             first = True
             async for page in pages(rest, entity, since=since, page_size=page_size):
-                if progress is not None and first:
-                    progress.add_total(page.total)
+                if progress is not None:
+                    if first:
+                        progress.add_total(page.total)
+                    progress.read(len(page.records))
                 first = False
                 received_at = clock()
                 for record in page.records:
                     value = snapshot_json(entity, record, received_at=received_at)
                     await batches.add(str(record["Id"]).encode(), value)
-                await batches.flush()  # acknowledged before it counts
-                count += len(page.records)
-                if progress is not None:
-                    progress.advance(len(page.records))
+                sent = await batches.send()
+                await settle()
+                in_flight = (sent, len(page.records))
+            await settle()
         if progress is not None:
             progress.entity_done(entity)
         return count

@@ -14,9 +14,15 @@ from workers.bridge.kafka import build_producer
 from workers.bridge.messages import subscribed_channels
 from workers.bridge.metrics import BridgeMetrics
 from workers.bridge.service import Bridge
+from workers.operations.backfill import BackfillExecutor
+from workers.operations.metrics import OperationMetrics
+from workers.operations.queue import OperationQueue
+from workers.operations.replay import ReplayExecutor
+from workers.operations.runner import OperationsRunner
 from workers.salesforce.auth import ssl_context
 from workers.salesforce.credentials import load_credentials
-from workers.salesforce.replay_store import RedisReplayStore
+from workers.salesforce.replay_store import RedisReplayStore, ReplayStore
+from workers.salesforce.rest import SimpleSalesforceRest
 from workers.salesforce.streaming import StreamSubscriber
 from workers.salesforce.streaming_auth import streaming_authenticator
 from workers.settings import Settings
@@ -34,9 +40,10 @@ def redis_client(settings: Settings) -> redis.asyncio.Redis:
 
 
 def build_subscriber(
-    settings: Settings, store: RedisReplayStore, channels: list[str]
+    settings: Settings, store: ReplayStore, channels: list[str]
 ) -> StreamSubscriber:
-    """`StreamSubscriber.from_settings`, with a store the bridge can also `forget` from."""
+    """`StreamSubscriber.from_settings`, with a store the bridge can also `forget` from (the
+    live positions in Redis, or a replay operation's own in memory)."""
     credentials = load_credentials(settings.salesforce)
     return StreamSubscriber(
         streaming_authenticator(credentials),
@@ -68,6 +75,40 @@ async def wait_for_stop(task: asyncio.Task[None]) -> None:
             await task
 
 
+def build_runner(
+    settings: Settings,
+    client: redis.asyncio.Redis,
+    producer: object,
+    store: RedisReplayStore,
+    metrics: BridgeMetrics,
+) -> tuple[OperationsRunner, BackfillExecutor]:
+    """The operations runner (backfill and replay requested through `lawful api`)."""
+    backfills = BackfillExecutor(
+        settings,
+        producer,
+        lambda: SimpleSalesforceRest.from_settings(settings.salesforce, registry=metrics.registry),
+    )
+    replays = ReplayExecutor(
+        settings,
+        producer,  # type: ignore[arg-type]  # AIOKafkaProducer is untyped
+        store,
+        lambda replay_store, channels: build_subscriber(settings, replay_store, channels),
+    )
+    runner = OperationsRunner(
+        OperationQueue(client, settings.redis.key_prefix),
+        {"backfill": backfills, "replay": replays},
+        metrics=OperationMetrics(metrics.registry),
+    )
+    return runner, backfills
+
+
+async def _serve(bridge: Bridge, runner: OperationsRunner) -> None:
+    """The bridge and the operations runner; either failing stops both."""
+    async with asyncio.TaskGroup() as group:
+        group.create_task(bridge.run(), name="bridge")
+        group.create_task(runner.run(), name="operations")
+
+
 async def run_bridge(settings: Settings) -> None:
     """Run until SIGTERM: stop receiving, wait for acknowledgements, flush, close."""
     channels = subscribed_channels(settings.bridge)
@@ -84,6 +125,7 @@ async def run_bridge(settings: Settings) -> None:
         topic_prefix=settings.kafka.topic_prefix,
         metrics=metrics,
     )
+    runner, backfills = build_runner(settings, client, producer, store, metrics)
     connected = False
     web = await start_health_server(
         health_app(lambda: connected and bridge.ready, metrics.registry),
@@ -94,10 +136,11 @@ async def run_bridge(settings: Settings) -> None:
         await producer.start()
         connected = True
         log.info("bridge_started", channels=channels, topic_prefix=settings.kafka.topic_prefix)
-        await wait_for_stop(asyncio.create_task(bridge.run()))
+        await wait_for_stop(asyncio.create_task(_serve(bridge, runner)))
     finally:
         connected = False
         await producer.stop()  # flushes what is still buffered
+        backfills.close()
         await client.aclose()
         await web.cleanup()
         log.info("bridge_stopped")

@@ -69,6 +69,15 @@ def event_time(message: dict[str, Any]) -> datetime | None:
     return None
 
 
+def wire_value(outgoing: Outgoing) -> bytes:
+    """The message's bytes; a CDC change too large for the broker goes as its GAP_* form."""
+    value = outgoing.value()
+    if len(value) > MAX_VALUE_BYTES and outgoing.topic == CDC_TOPIC:
+        log.warning("bridge_event_too_large_sent_as_gap", bytes=len(value))
+        value = as_gap(outgoing).value()
+    return value
+
+
 class Bridge:
     """Forward every event of `source` to Kafka; `run()` until cancelled or a produce fails."""
 
@@ -131,12 +140,8 @@ class Bridge:
                 return
 
     async def _send(self, outgoing: Outgoing) -> asyncio.Future[Any]:
-        value = outgoing.value()
-        if len(value) > MAX_VALUE_BYTES and outgoing.topic == CDC_TOPIC:
-            log.warning("bridge_event_too_large_sent_as_gap", bytes=len(value))
-            value = as_gap(outgoing).value()
         delivery = await self._producer.send(
-            f"{self._prefix}{outgoing.topic}", value=value, key=outgoing.key.encode()
+            f"{self._prefix}{outgoing.topic}", value=wire_value(outgoing), key=outgoing.key.encode()
         )
         self.metrics.messages_out.labels(outgoing.topic, outgoing.event.channel).inc()
         return delivery
