@@ -113,8 +113,10 @@ def _on_tick(
     )
     alerts: list[AlertMessage] = []
     if state.person.person is not None:
-        # (last tick, tick_at], or [created_at, tick_at] before the first tick
-        start = last + _TICK_RESOLUTION if last is not None else state.created_at or tick_at
+        # (last tick, tick_at], or [created_at, tick_at] before the first tick. A state rebuilt
+        # after a crash is created after the redelivered TICK was sent: start at the TICK then.
+        first = min(state.created_at, tick_at) if state.created_at is not None else tick_at
+        start = last + _TICK_RESOLUTION if last is not None else first
         for alert in alerts_due(state.person, policy, start, tick_at + _TICK_RESOLUTION):
             work.fold(
                 AlertEmitted(

@@ -394,3 +394,24 @@ def test_a_tick_inside_a_batch_emits_its_alerts() -> None:
     assert [a.data.lead_days for a in output.alerts] == [30]
     assert state.last_tick == wake
     assert state.person.engagements
+
+
+def test_a_tick_older_than_a_rebuilt_state_still_emits_the_due_alerts() -> None:
+    """After a crash the state is rebuilt (created now) from redelivered messages, and the TICK
+    the crashed process sent earlier is redelivered after them: its alerts must not be lost."""
+    pol = policy()
+    replica = Replica()
+    sent = T0 + days(1)  # the crashed worker scheduled and sent the TICK at this instant
+    rebuilt = sent + days(0.01)  # the restarted worker recreates the state a little later
+    person = _person_with_individual(pol, replica, rebuilt)
+    expires = sent + days(5)
+    fields = consent_fields(PET, captured=sent, EffectiveTo=iso(expires))
+    person.feed(
+        replica.apply(cdc("ContactPointTypeConsent", "CREATE", CONSENT, fields, at=sent)).messages,
+        rebuilt,
+    )
+    tick = person.step(PersonMessage(individual_id=PERSON, kind="TICK", tick_at=sent), rebuilt)
+    leads = sorted(
+        a.data.lead_days or 0 for a in tick.alerts if a.type is AlertType.CONSENT_EXPIRING
+    )
+    assert leads == [7, 30]
