@@ -116,6 +116,8 @@ class Projector:
                     break
                 await consumer.topics()  # refreshes the cluster metadata
                 await asyncio.sleep(0.1)
+            if not found:
+                log.warning("topic not found: not projected", topic=topic)
             partitions += [TopicPartition(topic, p) for p in sorted(found or ())]
         consumer.assign(partitions)
         return partitions

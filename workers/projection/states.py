@@ -20,7 +20,6 @@ import redis.exceptions
 import structlog
 from redis.asyncio.client import Pipeline
 
-from schemas.aggregate import load_state
 from workers.projection.keys import Keys
 from workers.projection.lookup import contact_digests
 
@@ -67,7 +66,7 @@ def _digests(
             found[individual_id] = set()
             continue
         try:
-            found[individual_id] = contact_digests(load_state(record.value), secret)
+            found[individual_id] = contact_digests(record.value, secret)
         except (pydantic.ValidationError, ValueError) as error:
             invalid += 1
             del records[individual_id]
