@@ -47,10 +47,13 @@ class OperationQueue:
             pipe.rpush(queue_key(self._prefix, kind), fields["id"])
             await pipe.execute()
 
-    async def claim(self, kind: str, wait: int = 1) -> str | None:
-        """Move the oldest queued id to the processing list (blocks up to `wait` seconds)."""
-        moved = await self._client.blmove(
-            queue_key(self._prefix, kind), processing_key(self._prefix, kind), wait
+    async def claim(self, kind: str) -> str | None:
+        """Move the oldest queued id to the processing list (LMOVE; None when none waits).
+
+        Not BLMOVE: a blocking call cancelled at shutdown could still move an id server-side
+        after the client stopped listening (it would then wait for the next start)."""
+        moved = await self._client.lmove(
+            queue_key(self._prefix, kind), processing_key(self._prefix, kind), "LEFT", "RIGHT"
         )
         return None if moved is None else _text(moved)
 

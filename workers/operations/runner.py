@@ -45,14 +45,14 @@ class OperationsRunner:
         *,
         metrics: OperationMetrics | None = None,
         report_interval: float = 1.0,
-        claim_timeout: int = 1,
+        poll_interval: float = 0.5,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._queue = queue
         self._executors = dict(executors)
         self.metrics = metrics if metrics is not None else OperationMetrics()
         self._report_interval = report_interval
-        self._claim_timeout = claim_timeout
+        self._poll_interval = poll_interval
         self._clock = clock
 
     async def run(self) -> None:
@@ -68,8 +68,10 @@ class OperationsRunner:
 
     async def _serve(self, kind: str) -> None:
         while True:
-            operation_id = await self._queue.claim(kind, self._claim_timeout)
-            if operation_id is not None:
+            operation_id = await self._queue.claim(kind)
+            if operation_id is None:
+                await asyncio.sleep(self._poll_interval)
+            else:
                 await self.execute(kind, operation_id)
 
     async def execute(self, kind: str, operation_id: str) -> str:
