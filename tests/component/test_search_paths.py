@@ -157,7 +157,7 @@ async def test_dense_search_walks_without_materialising() -> None:
     client = fakeredis.FakeAsyncRedis()
     keys = Keys("t:")
     try:
-        snaps = [snapshot(f"p{i:03}", cell("pet-insurance", Channel.EMAIL, permitted=i % 3 > 0))
+        snaps = [snapshot(f"p{i:03}", cell("pet-insurance", Channel.EMAIL, permitted=i % 10 > 0))
                  for i in range(60)]  # fmt: skip
         await write_snapshots(client, keys, snaps)
         filters: dict[str, object] = {"purpose": "MARKETING", "permitted": "true"}
@@ -167,4 +167,4 @@ async def test_dense_search_walks_without_materialising() -> None:
     finally:
         await client.aclose()
     assert seen == [s.individual_id for s in snaps if s.cells[0].permitted]
-    assert totals == {40}
+    assert totals == {54}

@@ -24,7 +24,7 @@ from workers.projection.keys import Keys
 MAX_UNION = 3  # union groups up to this size are counted by inclusion-exclusion
 SCAN_BUDGET = 40_000  # ids one page may walk before it gives up (then materialised)
 WALK_LIMIT = 20_000  # expected ids per page (limit / density) above which to materialise
-WALK_COST = 3  # an id walked (copied to a scratch sorted set) against one set member iterated
+WALK_COST = 10  # an id walked (~2 µs: copied, intersected) against a set member iterated (~0.2 µs)
 MIN_CHUNK, MAX_CHUNK = 256, 32_768
 
 
