@@ -1,5 +1,9 @@
-"""SIGUSR1 on a running process: print every asyncio task's stack and every thread's traceback to
-stderr (code locations only, never variable values), to see where a stalled worker waits."""
+"""SIGUSR1 on a running worker prints where it waits, to stderr, with code locations only, never
+variable values (Mode's own SIGUSR1 handler prints local variables, which may hold personal data):
+- every thread's traceback, at once, from a C-level handler (faulthandler), which still works
+  when the event loop is blocked;
+- then, if the loop is alive, every asyncio task's stack.
+SIGUSR2 is ignored (Mode would start an interactive debugger on the process's stdin)."""
 
 from __future__ import annotations
 
@@ -8,23 +12,28 @@ import faulthandler
 import signal
 import sys
 
+import structlog
 
-def dump_stacks() -> None:
-    """Every task of the running loop, then every thread (faulthandler)."""
+log = structlog.get_logger("lawful.diagnostics")
+
+
+def dump_tasks() -> None:
+    """Every task of the running loop with its stack (no locals)."""
     tasks = asyncio.all_tasks()
     sys.stderr.write(f"--- {len(tasks)} asyncio tasks ---\n")
     for task in sorted(tasks, key=lambda t: t.get_name()):
         sys.stderr.write(f"task {task.get_name()} done={task.done()}\n")
         task.print_stack(limit=12, file=sys.stderr)
-    sys.stderr.write("--- threads ---\n")
-    faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
     sys.stderr.flush()
 
 
-async def install_stack_dump() -> None:
-    """An app task: SIGUSR1 -> `dump_stacks` on the running loop (no-op where unsupported)."""
-    loop = asyncio.get_running_loop()
-    try:
-        loop.add_signal_handler(signal.SIGUSR1, dump_stacks)
-    except (NotImplementedError, RuntimeError, ValueError):
-        return
+def _sigusr2() -> None:
+    log.warning("sigusr2_ignored")
+
+
+def install_signal_diagnostics(loop: asyncio.AbstractEventLoop) -> None:
+    """Replace Mode's SIGUSR1/SIGUSR2 handlers (call after the worker installed its own)."""
+    loop.add_signal_handler(signal.SIGUSR1, dump_tasks)
+    loop.add_signal_handler(signal.SIGUSR2, _sigusr2)
+    # C level, chained to the loop's handler above: threads first, even with a blocked loop.
+    faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True, chain=True)

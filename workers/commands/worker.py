@@ -11,6 +11,8 @@ from schemas.errors import ConfigError
 from workers.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    import faust
+
     from workers.pipeline.ports import RecordReader
 
 log = structlog.get_logger("lawful.worker")
@@ -27,11 +29,23 @@ def rest_reader(settings: Settings) -> RecordReader | None:
         return None
 
 
+def diagnostic_worker_class() -> type[faust.Worker]:
+    """`faust.Worker` whose SIGUSR1 prints stacks without local variables (workers.diagnostics)."""
+    import faust  # noqa: PLC0415
+
+    from workers.diagnostics import install_signal_diagnostics  # noqa: PLC0415
+
+    class DiagnosticWorker(faust.Worker):
+        def install_signal_handlers(self) -> None:
+            super().install_signal_handlers()
+            install_signal_diagnostics(self.loop)
+
+    return DiagnosticWorker
+
+
 def run_worker(settings: Settings, *, tansu_compat: bool = False) -> NoReturn:
     """Build the pipeline and run a Faust worker until SIGTERM/SIGINT (graceful stop)."""
     # Imported here so that `lawful --help` and the other commands do not load Faust.
-    import faust  # noqa: PLC0415
-
     from workers.pipeline.engine import engine_binding  # noqa: PLC0415
     from workers.pipeline.links import LinkStore  # noqa: PLC0415
     from workers.pipeline.logs import (  # noqa: PLC0415
@@ -60,10 +74,7 @@ def run_worker(settings: Settings, *, tansu_compat: bool = False) -> NoReturn:
         reader=rest_reader(settings),
     )
     configure_structlog()
-    from workers.diagnostics import install_stack_dump  # noqa: PLC0415
-
-    pipeline.app.task(install_stack_dump)
-    worker = faust.Worker(
+    worker = diagnostic_worker_class()(
         pipeline.app,
         loglevel=level,
         logging_config=logging_dict_config(level),
