@@ -1,9 +1,12 @@
 """Run a `SearchQuery` against the projection's indexes.
 
-Each filter becomes a group of keys (a group matches the union of its keys; groups are ANDed).
-The smallest group drives: it is copied into a temporary sorted set that every other group then
-narrows. The result is kept for a minute under the query's digest, so cursors page through one
-stable, ordered result (by valid_until when an expiry window is given, then by Individual id).
+Each filter becomes a group of keys (workers/projection/plan.py; a group matches the union of its
+keys; groups are ANDed). Dense results without an expiry window are walked in id order a page at
+a time, the total from set cardinalities (workers/projection/scan.py): no cost per match. Other
+results are materialised: the smallest group drives, copied into a temporary sorted set that
+every other group then narrows; that result is kept for a minute under the query's digest, so
+cursors page through one stable, ordered result (by valid_until when an expiry window is given,
+then by Individual id).
 """
 
 from __future__ import annotations
@@ -16,18 +19,11 @@ import redis.asyncio
 from redis.asyncio.client import Pipeline
 
 from schemas.messages import PermissionCell, PermissionsSnapshot
-from workers.projection.keys import ANY, Keys, cell_tuple
+from workers.projection.keys import Keys, cell_tuple
+from workers.projection.plan import Group, plan, tuple_matches
 from workers.projection.query import SearchQuery, make_cursor
 from workers.projection.scan import count_matches, first_chunk, walk, worth_walking
 from workers.projection.store import decode_snapshot
-
-
-@dataclass(frozen=True)
-class Group:
-    """Keys whose union a match must be in; `window` makes it a score range of one sorted set."""
-
-    keys: tuple[str, ...]
-    window: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -36,51 +32,6 @@ class SearchPage:
     offset: int
     persons: tuple[PermissionsSnapshot, ...]
     next_cursor: str | None
-
-
-def _scope(keys: Keys, query: SearchQuery) -> str:
-    channel = query.channel.value if query.channel is not None else ANY
-    return keys.scope(query.purpose or ANY, channel)
-
-
-def _tuple_matches(member: str, query: SearchQuery) -> bool:
-    permitted, reason, basis = member.split("|", 2)
-    return (
-        (query.permitted is None or permitted == str(int(query.permitted)))
-        and (query.reason is None or reason == query.reason.value)
-        and (query.basis is None or basis == query.basis.value)
-    )
-
-
-async def plan(client: redis.asyncio.Redis, keys: Keys, query: SearchQuery) -> list[Group]:
-    """The key groups of `query`; an empty group means nothing can match."""
-    groups = [
-        Group((keys.attribute(name, value),))
-        for name, value in (
-            ("brand", query.brand),
-            ("org", query.org),
-            ("jurisdiction", query.jurisdiction),
-        )
-        if value is not None
-    ]
-    scope = _scope(keys, query)
-    scoped = query.purpose is not None or query.channel is not None
-    if query.permitted is not None and query.reason is None and query.basis is None:
-        groups.append(Group((keys.permitted_set(scope, query.permitted),)))
-    elif scoped and not query.has_window and not query.has_cell_filter:
-        both = (keys.permitted_set(scope, True), keys.permitted_set(scope, False))
-        groups.append(Group(both))
-    elif query.has_cell_filter:
-        members = await client.smembers(keys.registry(scope))
-        decoded = sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members)
-        tuples = [m for m in decoded if _tuple_matches(m, query)]
-        groups.append(Group(tuple(keys.cell_set(scope, t) for t in tuples)))
-    if query.has_window:
-        start, end = query.window_start, query.window_end
-        low = start.timestamp() if start is not None else -math.inf
-        high = end.timestamp() if end is not None else math.inf
-        groups.append(Group((keys.expiry(scope),), window=(low, high)))
-    return groups or [Group((keys.everyone,))]
 
 
 async def _sizes(client: redis.asyncio.Redis, groups: list[Group]) -> list[int]:
@@ -258,7 +209,7 @@ def matching_cells(snapshot: PermissionsSnapshot, query: SearchQuery) -> list[Pe
         if (
             (query.purpose is None or query.purpose in terms)
             and (query.channel is None or cell.channel == query.channel)
-            and _tuple_matches(member, query)
+            and tuple_matches(member, query)
             and (start is None or (cell.valid_until is not None and cell.valid_until >= start))
             and (end is None or (cell.valid_until is not None and cell.valid_until < end))
         ):
