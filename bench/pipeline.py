@@ -4,7 +4,9 @@ worker's own app settings (broker.md §12). CDC messages are preloaded on lawful
 
     uv run --frozen python bench/pipeline.py [--people 4000] [--workers 1 2]
 
-Prints events/s (CDC events in / seconds from the first to the last consumed) per scenario.
+Prints events/s (CDC events in / seconds from the first to the last consumed) per scenario, the
+ratio to the no-op agent of the same run, and events per CPU second of the Faust processes over
+the same window (user + system time from /proc: steadier than events/s on a shared machine).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -125,7 +128,12 @@ def pipeline_progress(ports: list[int], *, total: int) -> float:
     return min(cdc_in, total - 1)
 
 
-def measure(read: Callable[[], float], total: float, timeout: float = 600) -> float:
+def measure(
+    read: Callable[[], float],
+    total: float,
+    timeout: float = 600,
+    on_first: Callable[[], None] = print,
+) -> float:
     """Poll `read()` until it reaches `total`: events/s from the first to the last consumed."""
     deadline = time.monotonic() + timeout
     first: float | None = None
@@ -134,10 +142,29 @@ def measure(read: Callable[[], float], total: float, timeout: float = 600) -> fl
         now = time.monotonic()
         if value > 0 and first is None:
             first = now
+            on_first()
         if value >= total and first is not None:
             return total / max(now - first, 1e-3)
         time.sleep(0.25)
     raise TimeoutError(f"only {read()} of {total} after {timeout}s")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of processes (Linux /proc), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+@dataclass
+class Rate:
+    """Events per second of wall time, and per CPU second of the measured processes."""
+
+    wall: float
+    per_cpu: float
 
 
 def run_workers(
@@ -146,7 +173,7 @@ def run_workers(
     env: dict[str, str],
     read: Callable[[list[int]], float],
     total: float,
-) -> float:
+) -> Rate:
     ports = [free_port() for _ in range(count)]
     procs = []
     logs = []
@@ -162,7 +189,12 @@ def run_workers(
                     stderr=subprocess.STDOUT,
                 )
             )
-        return measure(lambda: read(ports), total)
+        pids = [proc.pid for proc in procs]
+        started: list[float] = []
+        wall = measure(
+            lambda: read(ports), total, on_first=lambda: started.append(cpu_seconds(pids))
+        )
+        return Rate(wall, total / max(cpu_seconds(pids) - started[0], 1e-3))
     finally:
         for proc in procs:
             proc.terminate()
@@ -237,8 +269,14 @@ def main() -> None:
         finally:
             server.stop()
     print(f"CDC events per scenario: {total} ({args.people} people), {PARTITIONS} partitions")
+    print(f"{'':<48} {'events/s':>10} {'/ no-op':>8} {'per CPU-s':>10}")
+    noop = results[1][1]
     for name, rate in results:
-        print(f"{name:<44} {rate:>10,.0f} events/s")
+        if isinstance(rate, Rate):
+            ratio = rate.wall / noop.wall if isinstance(noop, Rate) else 0.0
+            print(f"{name:<48} {rate.wall:>10,.0f} {ratio:>8.2f} {rate.per_cpu:>10,.0f}")
+        else:
+            print(f"{name:<48} {rate:>10,.0f}")
 
 
 def run_all(
@@ -249,8 +287,9 @@ def run_all(
     total: int,
     worker_counts: list[int],
     data_dir: str,
-) -> list[tuple[str, float]]:
-    results: list[tuple[str, float]] = []
+) -> list[tuple[str, float | Rate]]:
+    """Raw consume, the no-op agent, then the worker with each of `worker_counts` processes."""
+    results: list[tuple[str, float | Rate]] = []
     prefix = f"b{uuid.uuid4().hex[:8]}."
     asyncio.run(preload(bootstrap, redis_url, prefix, events))
     topic = f"{prefix}lawful.sf-cdc.v1"

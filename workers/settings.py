@@ -147,6 +147,9 @@ class PipelineSettings(BaseModel):
         262144, ge=16384, description="Bytes per produced record batch (a batch's outputs)"
     )
     uvloop: bool = Field(True, description="Run the worker on uvloop")
+    delivery_patch: bool = Field(
+        True, description="Inline Faust message delivery (workers/pipeline/delivery.py)"
+    )
     log_level: str = Field("info", description="Worker log level (info keeps Faust's spinner off)")
     retry_attempts: int = Field(
         5, ge=1, description="Attempts of a retriable failure before the event goes to the DLQ"

@@ -13,6 +13,7 @@ from typing import Any
 
 import faust
 
+from workers.pipeline import delivery
 from workers.pipeline.fetch import FastFetchApp
 from workers.settings import KafkaSettings, Settings
 from workers.topics import APP_ID, INPUT_TOPICS, TOPICS, topic_name
@@ -49,6 +50,8 @@ def instance_id(settings: Settings) -> str | None:
 def build_faust_app(settings: Settings) -> faust.App:
     """The Faust app with lawful's production defaults (no agents yet)."""
     pipeline = settings.pipeline
+    if pipeline.delivery_patch:
+        delivery.apply()
     datadir = settings.data_dir / "faust"
     datadir.mkdir(parents=True, exist_ok=True)
     return FastFetchApp(
