@@ -3,7 +3,8 @@
 CREATE/UNDELETE/SNAPSHOT carry the full image; UPDATE only changed fields (`null` = nulled,
 absent = unchanged; compound Name/*Address arrive nested and are flattened); DELETE keeps the
 image marked deleted; GAP_* and GAP_OVERFLOW carry no data and ask for a re-read. A change
-older than the image, or the same (transactionKey, sequenceNumber) again, changes nothing.
+older than the image, or the same (transactionKey, sequenceNumber) again, changes nothing. The
+write-back's own change (handlers.loop_guard) updates the image but tells no person.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from handlers.fast_models import construct
+from handlers.loop_guard import is_own_writeback
 from handlers.mapping import basis_change, person_messages, removal_message
 from handlers.mapping_base import RecordChange
 from handlers.mapping_lawful import erasure_platform_event
@@ -103,7 +105,7 @@ def apply_salesforce_event(
     change_key = f"{key}:{header.get('sequenceNumber')}" if key else None
     if image is not None and _already_applied(image, event, change_key, commit_ms):
         return RecordUpdate(image)
-    return _apply(
+    update = _apply(
         image,
         event,
         record_id,
@@ -115,6 +117,10 @@ def apply_salesforce_event(
         change_key=change_key,
         links=links,
     )
+    if update.messages and is_own_writeback(event):
+        # lawful's own write-back: the image follows Salesforce, the persons hear nothing
+        return replace(update, messages=())
+    return update
 
 
 def _already_applied(
