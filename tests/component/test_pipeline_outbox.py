@@ -101,3 +101,30 @@ async def test_a_failed_delivery_fails_the_flush() -> None:
     await outbox.send("t", b"k", b"v")
     with pytest.raises(RuntimeError, match="broker said no"):
         await outbox.flush()
+
+
+async def test_a_second_agents_flush_waits_for_its_outputs_taken_by_the_first() -> None:
+    """Agent A's flush takes B's kept outputs too; B's own flush must not return before they are
+    acknowledged (B would otherwise commit its batch with its outputs still in flight)."""
+    producer = FakeProducer()
+    acks: list[asyncio.Future[None]] = []
+
+    async def slow_send_batch(batch: FakeBatch, topic: str, *, partition: int) -> Any:
+        producer.client.sent.append((topic, partition, batch.rows))
+        ack: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        acks.append(ack)
+        return ack
+
+    producer.client.send_batch = slow_send_batch  # type: ignore[method-assign]
+    outbox = Outbox(lambda: producer)
+    await outbox.send("t", b"a", b"from A")
+    await outbox.send("t", b"bb", b"from B")
+    first = asyncio.create_task(outbox.flush())  # agent A: takes both messages
+    await asyncio.sleep(0)
+    second = asyncio.create_task(outbox.flush())  # agent B: nothing left pending
+    await asyncio.sleep(0.01)
+    assert acks, "A's flush sent the batches"
+    assert not second.done(), "B returned before its output was acknowledged"
+    for ack in acks:
+        ack.set_result(None)
+    await asyncio.wait_for(asyncio.gather(first, second), 1)

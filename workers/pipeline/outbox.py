@@ -9,6 +9,7 @@ and waits until the broker has acknowledged every one, raising the first deliver
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,7 @@ class Outbox:
         self._pending: dict[tuple[str, int], list[tuple[bytes | None, bytes]]] = {}
         self._partitions: dict[tuple[str, bytes], int] = {}
         self._known_topics: set[str] = set()
+        self._flushing = asyncio.Lock()
 
     @property
     def pending(self) -> int:
@@ -52,7 +54,17 @@ class Outbox:
         return partition
 
     async def flush(self) -> None:
-        """Produce every kept message, in order per topic partition, and wait for the acks."""
+        """Produce every kept message, in order per topic partition, and wait for the acks.
+
+        Agents share the outbox: one agent's flush may take another's messages. The lock makes
+        every flush return only once everything kept before it was acknowledged, whoever sent it
+        (without it, the second agent would find nothing pending, return at once and commit its
+        batch while its outputs were still in flight).
+        """
+        async with self._flushing:
+            await self._flush_pending()
+
+    async def _flush_pending(self) -> None:
         if not self._pending:
             return
         pending, self._pending = self._pending, {}

@@ -207,9 +207,21 @@ class Pipeline:
         )
 
     async def mark(self, table: Any, partitions: set[int]) -> None:
-        """A one-record changelog batch per partition after the batch's state writes."""
+        """A one-record changelog batch per partition after the batch's state writes, then wait
+        until every state write is acknowledged by the broker.
+
+        The markers go through Faust's producer buffer (`send_soon`), behind the table's
+        changelog writes: once the markers' deliveries are acknowledged, every earlier buffered
+        write has been handed to aiokafka, whose flush then waits for its acknowledgement.
+        Faust's own `producer.flush()` alone is not enough: its buffer flush gives up after
+        0.1 s without progress, and `topic.send` would overtake the buffer.
+        """
         changelog = getattr(table, "changelog_topic", None)
         if changelog is None:
             return
-        for partition in sorted(partitions):
-            await changelog.send(key=MARKER_KEY, value=b"", partition=partition)
+        markers = [
+            changelog.send_soon(key=MARKER_KEY, value=b"", partition=partition)
+            for partition in sorted(partitions)
+        ]
+        await asyncio.gather(*markers)
+        await self.app.producer.flush()
