@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -58,17 +59,27 @@ class KeyedBatches:
         self._deliveries: list[asyncio.Future[Any]] = []
 
     async def add(self, key: bytes, value: bytes) -> None:
+        await self.add_all([(key, value)])
+
+    async def add_all(self, items: Iterable[tuple[bytes, bytes]]) -> None:
+        """Append every (key, value); batches that fill up are sent once all are appended."""
         if not self._partitions:
             self._partitions = sorted(await self._producer.partitions_for(self._topic))
-        partition = partition_for(key, self._partitions)
-        batch = self._open.get(partition)
-        if batch is None:
-            batch = self._open[partition] = self._producer.create_batch()
-        if batch.append(key=key, value=value, timestamp=None) is None:  # full
+        partitions, count = self._partitions, len(self._partitions)
+        open_batches, create = self._open, self._producer.create_batch
+        full: list[tuple[int, Any]] = []
+        for key, value in items:
+            partition = partitions[(murmur2(key) & 0x7FFFFFFF) % count]
+            batch = open_batches.get(partition)
+            if batch is None:
+                batch = open_batches[partition] = create()
+            if batch.append(key=key, value=value, timestamp=None) is None:  # full
+                full.append((partition, batch))
+                batch = open_batches[partition] = create()
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    raise ValueError(f"a {len(value)}-byte message does not fit in a batch")
+        for partition, batch in full:
             await self._send(partition, batch)
-            batch = self._open[partition] = self._producer.create_batch()
-            if batch.append(key=key, value=value, timestamp=None) is None:
-                raise ValueError(f"a {len(value)}-byte message does not fit in a batch")
 
     async def _send(self, partition: int, batch: Any) -> None:
         delivery = await self._producer.send_batch(batch, self._topic, partition=partition)

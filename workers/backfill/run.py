@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 from workers.backfill.batches import KeyedBatches
 from workers.backfill.progress import BackfillProgress
 from workers.backfill.reader import pages
-from workers.backfill.shape import snapshot_json
+from workers.backfill.shape import snapshot_values
 from workers.bridge.messages import CDC_TOPIC
 from workers.salesforce.rest import SimpleSalesforceRest
 
@@ -64,14 +64,11 @@ async def backfill(
                         progress.add_total(page.total)
                     progress.read(len(page.records))
                 first = False
-                received_at = clock()
-                for record in page.records:
-                    value = snapshot_json(entity, record, received_at=received_at)
-                    await batches.add(str(record["Id"]).encode(), value)
+                await batches.add_all(snapshot_values(entity, page.records, received_at=clock()))
                 sent = await batches.send()
                 await settle()
                 in_flight = (sent, len(page.records))
-            await settle()
+        await settle()  # the next entity starts reading meanwhile
         if progress is not None:
             progress.entity_done(entity)
         return count
