@@ -168,3 +168,21 @@ async def test_dense_search_walks_without_materialising() -> None:
         await client.aclose()
     assert seen == [s.individual_id for s in snaps if s.cells[0].permitted]
     assert totals == {54}
+
+
+async def test_clustered_matches_give_up_walking_and_materialise() -> None:
+    client = fakeredis.FakeAsyncRedis()
+    keys = Keys("t:")
+    try:
+        snaps = [snapshot(f"p{i:04}", cell("pet-insurance", Channel.EMAIL, permitted=i >= 2940))
+                 for i in range(3000)]  # fmt: skip
+        await write_snapshots(client, keys, snaps)
+        filters: dict[str, object] = {"purpose": "MARKETING", "permitted": "true"}
+        with patch.object(search, "worth_walking", _always):
+            seen, totals = await _paged(client, keys, filters, 7)
+        digest = SearchQuery.model_validate(filters).digest()
+        assert await client.exists(keys.result(digest))  # the walk gave up within its budget
+    finally:
+        await client.aclose()
+    assert seen == [f"p{i:04}" for i in range(2940, 3000)]
+    assert totals == {60}

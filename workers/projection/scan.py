@@ -147,4 +147,4 @@ async def walk(
         if read >= budget:
             return None
         start = f"({_text(last[0])}"
-        chunk = min(chunk * 2, MAX_CHUNK)
+        chunk = min(chunk * 2, MAX_CHUNK, budget - read)

@@ -22,7 +22,13 @@ from schemas.messages import PermissionCell, PermissionsSnapshot
 from workers.projection.keys import Keys, cell_tuple
 from workers.projection.plan import Group, plan, tuple_matches
 from workers.projection.query import SearchQuery, make_cursor
-from workers.projection.scan import count_matches, first_chunk, walk, worth_walking
+from workers.projection.scan import (
+    SCAN_BUDGET,
+    count_matches,
+    first_chunk,
+    walk,
+    worth_walking,
+)
 from workers.projection.store import decode_snapshot
 
 
@@ -174,7 +180,10 @@ async def _walked_page(
         return None
     total = counted.total
     chunk = first_chunk(query.limit, total, population)
-    ids = await walk(client, keys, groups, after=after, wanted=query.limit, chunk=chunk)
+    budget = min(SCAN_BUDGET, 4 * chunk)  # clustered matches: give up early, materialise
+    ids = await walk(
+        client, keys, groups, after=after, wanted=query.limit, chunk=chunk, budget=budget
+    )
     if ids is None:
         return None
     end = offset + query.limit
