@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import shutil
 import subprocess
 import sys
@@ -31,9 +32,10 @@ from pathlib import Path
 
 import redis
 
+from bench.emulator_cdc import _ignore_cancelled_connect
 from bench.latency_flips import Flipper, consent_per_person
 from bench.latency_listeners import consume, listen_cometd, start_consumer, subscribe_cometd
-from bench.latency_report import print_report, worker_counters
+from bench.latency_report import cpu_seconds, print_report, scrape, worker_counters
 from bench.latency_tracking import Tracker
 from workers.demo.stack import Stack
 from workers.embedded.redis import free_port
@@ -95,7 +97,7 @@ async def wait_idle(stack: BenchStack, quiet_s: float = 3.0, limit_s: float = 60
     started = time.monotonic()
     last, since = -1.0, time.monotonic()
     while time.monotonic() - started < limit_s:
-        counters = await asyncio.to_thread(worker_counters, worker.metrics())
+        counters = worker_counters(await asyncio.to_thread(scrape, worker.port))
         total = sum(v for k, v in counters.items() if k.startswith("in "))
         if total != last:
             last, since = total, time.monotonic()
@@ -113,9 +115,22 @@ async def wait_matched(tracker: Tracker, limit_s: float) -> None:
         await asyncio.sleep(0.2)
 
 
+async def counters(
+    stack: BenchStack,
+) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+    """The bridge's and worker's counters, and the CPU seconds of every process of the stack."""
+    texts = [await asyncio.to_thread(scrape, role.port) for role in stack.roles]
+    pids = {role.name: role.proc.pid if role.proc else None for role in stack.roles}
+    pids["tansu"] = stack.tansu.pid if stack.tansu else None
+    pids["redis"] = stack.embedded_redis.pid if stack.embedded_redis else None
+    pids["bench+emulator"] = os.getpid()
+    return worker_counters("".join(texts)), cpu_seconds(pids)
+
+
 async def measure(args: argparse.Namespace, stack: BenchStack) -> None:
     assert stack.emulator is not None  # noqa: S101 - started before
     assert stack.tansu is not None  # noqa: S101 - started before
+    asyncio.get_running_loop().set_exception_handler(_ignore_cancelled_connect)
     tracker = Tracker()
     stop = asyncio.Event()
     consumer = await start_consumer(
@@ -139,10 +154,14 @@ async def measure(args: argparse.Namespace, stack: BenchStack) -> None:
             f" ({time.monotonic() - started:.1f} s)"
         )
         tracker.reset()
-        before = await asyncio.to_thread(worker_counters, stack.roles[0].metrics())
+        before, cpu_before = await counters(stack)
         made, seconds, waits = await flipper.run(rate=args.rate, duration=args.duration)
-        after = await asyncio.to_thread(worker_counters, stack.roles[0].metrics())
         await wait_matched(tracker, args.grace)
+        after, cpu_after = await counters(stack)
+        cpu = {
+            name: (ran - cpu_before[name][0], wait - cpu_before[name][1])
+            for name, (ran, wait) in cpu_after.items()
+        }
         print_report(
             args,
             tracker,
@@ -152,6 +171,7 @@ async def measure(args: argparse.Namespace, stack: BenchStack) -> None:
             cometd=cometd,
             before=before,
             after=after,
+            cpu=cpu,
         )
     finally:
         stop.set()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.latency_tracking import Change, Tracker, percentile, summary
@@ -11,15 +13,45 @@ from bench.latency_tracking import Change, Tracker, percentile, summary
 TARGET_P99_MS = 1000.0
 
 
+COUNTERS = {
+    "lawful_events_in_total": ("in", "topic"),
+    "lawful_events_out_total": ("out", "topic"),
+    "lawful_handler_duration_seconds_sum": ("handler_sum", "agent"),
+    "lawful_handler_duration_seconds_count": ("handler_count", "agent"),
+    "lawful_bridge_events_received_total": ("bridge received", "channel"),
+    "lawful_bridge_events_acknowledged_total": ("bridge acknowledged", "channel"),
+}
+
+
+def scrape(port: int) -> str:
+    """A role's /metrics text ("" when it does not answer within 5 s)."""
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    except requests.RequestException:
+        return ""
+
+
+def cpu_seconds(pids: dict[str, int | None]) -> dict[str, tuple[float, float]]:
+    """(seconds on a CPU, seconds runnable but waiting for one) of each process so far, summed
+    over its threads (Linux /proc/<pid>/task/*/schedstat; zeros when unreadable)."""
+    out: dict[str, tuple[float, float]] = {}
+    for name, pid in pids.items():
+        ran = waited = 0
+        for stat in Path(f"/proc/{pid}/task").glob("*/schedstat") if pid else ():
+            try:
+                fields = stat.read_text().split()
+                ran, waited = ran + int(fields[0]), waited + int(fields[1])
+            except (OSError, IndexError, ValueError):
+                continue
+        out[name] = (ran / 1e9, waited / 1e9)
+    return out
+
+
 def worker_counters(text: str) -> dict[str, float]:
-    """`in <topic>`, `out <topic>`, `handler_sum <agent>`, `handler_count <agent>`."""
+    """`in <topic>`, `out <topic>`, `handler_sum <agent>`, `handler_count <agent>` and the
+    bridge's `bridge received|acknowledged <channel>`."""
     counters: dict[str, float] = {}
-    names = {
-        "lawful_events_in_total": ("in", "topic"),
-        "lawful_events_out_total": ("out", "topic"),
-        "lawful_handler_duration_seconds_sum": ("handler_sum", "agent"),
-        "lawful_handler_duration_seconds_count": ("handler_count", "agent"),
-    }
+    names = COUNTERS
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             if sample.name in names:
@@ -44,16 +76,17 @@ def print_report(
     *,
     made: int,
     seconds: float,
-    waits: int,
+    waits: float,
     cometd: dict[int, float],
     before: dict[str, float],
     after: dict[str, float],
+    cpu: dict[str, tuple[float, float]],
 ) -> None:
     changes = tracker.changes
     matched = [c for c in changes if c.done_at is not None]
     bridged = [c for c in changes if c.cdc_at is not None]
     print(f"changes made       {made:>8,}  in {seconds:.1f} s = {made / seconds:,.1f}/s achieved")
-    print(f"                   (asked {args.rate:g}/s; {waits:,} waits for a free person)")
+    print(f"                   (asked {args.rate:g}/s; {waits:.1f} s waiting for a free person)")
     print(f"CDC on sf-cdc.v1   {len(bridged):>8,}  (stray CDC messages: {tracker.stray_cdc:,})")
     print(f"changes matched    {len(matched):>8,}")
     print(
@@ -79,10 +112,14 @@ def print_report(
         value = percentile(end_to_end, 99) * 1000
         verdict = "met" if value < TARGET_P99_MS and len(matched) == made else "MISSED"
         print(f"target p99 < {TARGET_P99_MS:.0f} ms with nothing lost: {verdict}")
-    print("worker during the measured phase (counter deltas):")
+    print(
+        "CPU seconds used in the measured phase: "
+        + ", ".join(f"{name} {value:.1f}" for name, value in cpu.items())
+    )
+    print("bridge and worker during the measured phase (counter deltas):")
     for key in sorted(after):
         delta = after[key] - before.get(key, 0.0)
-        if key.startswith(("in ", "out ")) and delta:
+        if key.startswith(("in ", "out ", "bridge ")) and delta:
             print(f"  {key:<50} {delta:>10,.0f}")
     for key in sorted(after):
         if key.startswith("handler_count "):
