@@ -57,10 +57,12 @@ async def consume_batches(
     retried = metrics.retries.labels(agent=agent)
     async for events in batches:
         overlay = TableOverlay(table, bytes_keys=bytes_keys)
-        partitions: set[int] = set()
+        last: dict[int, int] = {}  # partition -> last offset of the batch
+        source = ""
         for event in events:
             origin = origin_of(event)
-            partitions.add(origin.partition)
+            last[origin.partition] = origin.offset
+            source = origin.topic
             seen.inc()
             started = time.perf_counter()
             try:
@@ -77,5 +79,6 @@ async def consume_batches(
         if overlay.pending:
             overlay.apply()
             await flush()
-            await mark(partitions)
+            await mark(set(last))
             await flush()
+        metrics.lag.handled(topic, source, last)

@@ -8,6 +8,7 @@ from typing import Any
 
 import redis.asyncio
 import structlog
+from faust.types import TP
 
 from workers.pipeline.app import PipelineTopics, build_faust_app
 from workers.pipeline.consume import Handler, consume_batches
@@ -84,6 +85,7 @@ class Pipeline:
             self.schedule,
             on_alert=self.metrics.alerts.inc,
         )
+        self.metrics.lag.highwater = self.highwater
         self._ready = asyncio.Event()
         self._platform_images: dict[str, bytes] = {}  # platform events keep no image
         self._register()
@@ -99,6 +101,15 @@ class Pipeline:
             partitions=self.settings.kafka.partitions,
             use_partitioner=True,
         )
+
+    def highwater(self, topic: str, partition: int) -> int | None:
+        """The consumer's high watermark of a partition it is assigned (None otherwise)."""
+        tp = TP(topic, partition)
+        consumer = self.app.consumer
+        if tp not in consumer.assignment():
+            return None
+        end: int | None = consumer.highwater(tp)  # aiokafka: None before the first fetch
+        return end
 
     async def send(self, topic: str, key: str | None, value: bytes) -> None:
         """Produce `value` to lawful's `topic` (name without prefix), keyed by `key`."""
