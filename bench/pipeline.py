@@ -86,8 +86,13 @@ async def raw_consume_baseline(bootstrap: str, topic: str, total: int) -> float:
         await consumer.stop()
 
 
+WORKER_SETTINGS: dict[str, str] = {}
+"""`--set NAME=VALUE` settings for every worker process of the run (e.g. A/B of one setting)."""
+
+
 def worker_env(bootstrap: str, redis_url: str, prefix: str, data_dir: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAWFUL_")}
+    env.update(WORKER_SETTINGS)
     env.update(
         {
             "LAWFUL_KAFKA__BOOTSTRAP": f"kafka://{bootstrap}",
@@ -247,8 +252,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=4000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment setting for the workers, e.g. LAWFUL_PIPELINE__DELIVERY_PATCH=false",
+    )
     parser.add_argument("--noop-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    WORKER_SETTINGS.update(item.split("=", 1) for item in args.set)
     if args.noop_worker:
         noop_worker()
         return

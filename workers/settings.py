@@ -150,6 +150,9 @@ class PipelineSettings(BaseModel):
     delivery_patch: bool = Field(
         True, description="Inline Faust message delivery (workers/pipeline/delivery.py)"
     )
+    cython_optimizations: bool = Field(
+        True, description="Faust's opt-in repaired Cython fast paths (stream, conductor)"
+    )
     log_level: str = Field("info", description="Worker log level (info keeps Faust's spinner off)")
     retry_attempts: int = Field(
         5, ge=1, description="Attempts of a retriable failure before the event goes to the DLQ"

@@ -67,6 +67,7 @@ def build_faust_app(settings: Settings) -> faust.App:
         stream_buffer_maxsize=pipeline.stream_buffer_maxsize,
         producer_linger=pipeline.producer_linger,
         producer_max_batch_size=pipeline.producer_max_batch_size,
+        cython_optimizations=pipeline.cython_optimizations,
         table_standby_replicas=0,
         web_enabled=True,
         web_bind=settings.web.host,
