@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from handlers.erasure_masks import FieldMeta, mask_token, mask_values
-from schemas.erasure_policy import Action, ErasurePolicy
+from schemas.erasure_policy import Action, ErasurePolicy, ObjectPolicy
 from schemas.outputs import CategoryDecision
 
 ROOT = "Individual"
@@ -102,6 +102,14 @@ def exclusive_documents(links: Iterable[Mapping[str, Any]], graph_ids: set[str])
     return seen - shared
 
 
+def record_category(rule: ObjectPolicy, record: Mapping[str, Any]) -> str:
+    """The record's data category: the first matching `category_when`, else the object's."""
+    for when in rule.category_when:
+        if str(record.get(when.field)) in when.values:
+            return when.category
+    return rule.category
+
+
 def _retained(
     sobject: str, record_id: str, category: str, decision: CategoryDecision | None, kept: bool
 ) -> RetainedRef:
@@ -139,17 +147,16 @@ def plan_actions(
         rule = policy.objects.get(sobject)
         if rule is None:
             continue
-        decision = decisions.get(rule.category)
-        erase = rule.action is not Action.RETAIN and (
-            decision is None or decision.decision == "ERASE"
-        )
         for record in graph[sobject]:
             record_id = str(record["Id"])
+            category = record_category(rule, record)
+            decision = decisions.get(category)
+            erase = rule.action is not Action.RETAIN and (
+                decision is None or decision.decision == "ERASE"
+            )
             if not erase:
                 retained.append(
-                    _retained(
-                        sobject, record_id, rule.category, decision, rule.action is Action.RETAIN
-                    )
+                    _retained(sobject, record_id, category, decision, rule.action is Action.RETAIN)
                 )
                 continue
             ref = RecordRef(sobject=sobject, record_id=record_id)

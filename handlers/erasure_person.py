@@ -109,9 +109,11 @@ def person_state(
     policy: Policy,
     now: datetime,
     derived: Person | None = None,
+    record_events: Iterable[BaseEvent] = (),
 ) -> PersonState:
     """The folded engine state: person, legal holds and this erasure request. `derived` is the
-    person as `person_facts.derive_person` reads their records (contracts, purchases)."""
+    person as `person_facts.derive_person` reads their records (contracts, purchases);
+    `record_events` are the events the pipeline's mapping reads from them (consents, calls)."""
     individuals = list(graph.get("Individual", ()))
     individual = individuals[0] if individuals else {}
     person = Person.model_validate(
@@ -129,6 +131,7 @@ def person_state(
             event_id=f"erasure-request:{request_id}", occurred_at=start, request_id=request_id
         ),
         *_hold_events(graph.get("Lawful_Legal_Hold__c", ()), start),
+        *record_events,
     ]
     if verified_at is not None:
         events.append(

@@ -25,10 +25,23 @@ class Link(BaseModel):
     via: str = Field("Id", description="Field of the `to` records whose values are matched")
 
 
+class CategoryRule(BaseModel):
+    """Records of the object whose `field` holds one of `values` belong to `category` instead."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    field: str = Field(description="Field read with the record, e.g. Lawful_Channel__c")
+    values: tuple[str, ...] = Field(min_length=1, description="Values selecting the category")
+    category: str = Field(description="Engine data category of the matching records")
+
+
 class ObjectPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     category: str = Field(description="Engine data category deciding ERASE or RETAIN")
+    category_when: tuple[CategoryRule, ...] = Field(
+        default=(), description="Per-record categories, first match wins (else `category`)"
+    )
     action: Action = Field(description="What an ERASE decision does to the record")
     links: tuple[Link, ...] = Field(default=(), description="Empty only for `Individual`")
     fields: dict[str, Action] = Field(
@@ -71,4 +84,6 @@ class ErasurePolicy(BaseModel):
         return self
 
     def categories(self) -> tuple[str, ...]:
-        return tuple(sorted({obj.category for obj in self.objects.values()}))
+        found = {obj.category for obj in self.objects.values()}
+        found.update(r.category for obj in self.objects.values() for r in obj.category_when)
+        return tuple(sorted(found))

@@ -71,7 +71,7 @@ async def plan(settings: Settings, individual_id: str) -> list[str]:
             draft,
             resolver=executor.resolver,
             policy=executor.policy,
-            engine=executor.engine,
+            engine=await executor.engine_policy(),
             recipients=executor.config.recipients,
             hash_key=executor.config.hash_key,
             bulk_threshold=executor.config.bulk_threshold,

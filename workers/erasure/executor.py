@@ -25,6 +25,7 @@ from schemas.errors import LawfulError
 from schemas.policy import Policy
 from schemas.tombstone import RecipientNotice
 from workers.erasure import outputs
+from workers.erasure.catalogue import EngineCatalogue
 from workers.erasure.graph import GraphResolver
 from workers.erasure.metrics import ErasureMetrics
 from workers.erasure.sf import ErasureSalesforce, failed
@@ -73,6 +74,7 @@ class Executor:
     engine: Policy
     config: ExecutorConfig = field(default_factory=ExecutorConfig)
     metrics: ErasureMetrics = field(default_factory=ErasureMetrics)
+    catalogue: EngineCatalogue | None = None  # the shared purposes; `engine` alone without it
     hook: Callable[[str], None] = lambda point: None  # tests crash the process here
     resolver: GraphResolver = field(init=False)
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
@@ -102,6 +104,10 @@ class Executor:
         saved = await self._save(request.moved(state, reason), state)
         await self.metrics.refresh(self.store)
         return saved
+
+    async def engine_policy(self) -> Policy:
+        """The purposes and rules planning folds the person with."""
+        return await self.catalogue.policy() if self.catalogue is not None else self.engine
 
     def ready(self, request: ErasureRequest) -> bool:
         waiting = self.config.identity_required or request.identity_requested
@@ -160,7 +166,7 @@ class Executor:
                 request,
                 resolver=self.resolver,
                 policy=self.policy,
-                engine=self.engine,
+                engine=await self.engine_policy(),
                 recipients=self.config.recipients,
                 hash_key=self.config.hash_key,
                 bulk_threshold=self.config.bulk_threshold,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from handlers.mapping import CONSENT_FIELDS
 from handlers.person_facts import derive_person
 from schemas.messages import RecordFact
 from schemas.person import Person
@@ -19,7 +20,14 @@ FACT_FIELDS: Mapping[str, frozenset[str]] = {
          "Lawful_Brand__c", "Lawful_Third_Party_Source__c", "Lawful_Presumed_Consent_Ref__c"}
     ),
     "OpportunityContactRole": frozenset({"OpportunityId"}),
-    "Lawful_Engagement_Event__c": frozenset({"Type__c", "Product_Family__c", "Occurred_At__c"}),
+    "Lawful_Engagement_Event__c": frozenset(
+        {"Type__c", "Product_Family__c", "Occurred_At__c", "Purpose__c", "Channel__c",
+         "LastModifiedDate"}
+    ),
+    # what the pipeline's mapping reads from a consent (handlers.mapping.consent_recorded)
+    "ContactPointTypeConsent": frozenset(
+        {*CONSENT_FIELDS, "Lawful_Reconfirmed_At__c", "LastModifiedDate"}
+    ),
 }  # fmt: skip
 DEAL_FIELDS = frozenset(
     {"Id", "AccountId", "IsWon", "IsClosed", "StageName", "CreatedDate",

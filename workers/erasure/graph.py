@@ -64,6 +64,7 @@ class GraphResolver:
     def _fields(self, name: str, rule: ObjectPolicy) -> list[str]:
         known = self.metas.get(name, {})
         wanted = {"Id", *(link.field for link in rule.links), *rule.fields}
+        wanted.update(when.field for when in rule.category_when)
         for other in self.policy.objects.values():  # values dependents match on
             wanted.update(link.via for link in other.links if name in link.to)
         wanted.update(FACT_FIELDS.get(name, ()))  # what the engine derives the person from

@@ -14,10 +14,10 @@ from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from schemas.codes import AlertType
-from schemas.config import RulesConfig
 from schemas.messages import PersonMessage, SalesforceEvent
 from schemas.policy import Policy
 from workers.erasure import outputs
+from workers.erasure.catalogue import EngineCatalogue
 from workers.erasure.executor import Executor, ExecutorConfig
 from workers.erasure.intake import apply_message, request_id_of
 from workers.erasure.metrics import ErasureMetrics
@@ -26,6 +26,7 @@ from workers.erasure.sf import ErasureSalesforce
 from workers.erasure.store import RequestStore
 from workers.erasure.suppression import SuppressionList, check_created
 from workers.erasure.tombstones import TombstoneLog
+from workers.pipeline.purposes import load_rules
 from workers.salesforce.rest import SimpleSalesforceRest
 from workers.settings import Settings
 
@@ -44,9 +45,8 @@ def hash_key(settings: Settings) -> bytes | None:
 
 
 def engine_policy(settings: Settings) -> Policy:
-    path = settings.engine_config_file
-    rules = RulesConfig() if path is None else RulesConfig.model_validate_json(path.read_bytes())
-    return Policy(rules, ())
+    """The rules alone (no purposes): what planning falls back to without a catalogue."""
+    return Policy(load_rules(settings.engine_config_file), ())
 
 
 def redis_from(settings: Settings) -> redis.asyncio.Redis:
@@ -85,6 +85,7 @@ def build_executor(
             hash_key=key,
         ),
         metrics=ErasureMetrics(registry),
+        catalogue=EngineCatalogue(client, prefix, load_rules(settings.engine_config_file), rest),
     )
     if hook is not None:
         executor.hook = hook

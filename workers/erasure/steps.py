@@ -20,6 +20,7 @@ from schemas.policy import Policy
 from schemas.tombstone import CategoryOutcome, ObjectOutcome
 from workers.erasure.facts import derived_person
 from workers.erasure.graph import GraphResolver
+from workers.erasure.record_events import record_events
 from workers.erasure.store import ErasureRequest
 
 
@@ -54,6 +55,7 @@ async def plan_request(
         policy=engine,
         now=now,
         derived=derived_person(request.individual_id, graph),
+        record_events=record_events(request.individual_id, graph, engine),
     )
     decisions = category_decisions(state, engine, policy.categories(), now)
     plan = plan_actions(policy, graph, resolver.metas, decisions, request.request_id)
