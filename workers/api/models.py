@@ -166,6 +166,9 @@ class Operation(BaseModel):
     attempts: int | None = Field(None, description="Runs started (more than 1 after a restart)")
     started_at: str | None = None
     finished_at: str | None = None
+    records_total: int | None = Field(
+        None, description="Backfill: records the org reports (grows as each entity starts)"
+    )
     records_read: int | None = Field(None, description="Records (backfill) or events read")
     events_produced: int | None = Field(None, description="Messages the broker acknowledged")
     error: str | None = Field(None, description="Why it failed")

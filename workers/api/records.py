@@ -8,6 +8,7 @@ from the worker's states by the projector, which clears and rebuilds them with t
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import redis.asyncio
@@ -15,6 +16,8 @@ import structlog
 
 from schemas.enums import ContactPointKind
 from workers.api.auth import Principal
+from workers.operations.queue import OperationQueue
+from workers.operations.queue import operation_key as queued_operation_key
 from workers.projection.keys import Keys
 from workers.projection.lookup import contact_digest
 
@@ -26,7 +29,7 @@ def access_log_key(prefix: str) -> str:
 
 
 def operation_key(prefix: str, operation_id: str) -> str:
-    return f"{prefix}api:operation:{operation_id}"
+    return queued_operation_key(prefix, operation_id)
 
 
 def lookup_key(prefix: str, digest: str) -> str:
@@ -66,9 +69,15 @@ async def record_read(
 
 
 async def create_operation(
-    client: redis.asyncio.Redis, prefix: str, principal: Principal, kind: str, scope: list[str]
+    client: redis.asyncio.Redis,
+    prefix: str,
+    principal: Principal,
+    kind: str,
+    scope: list[str],
+    *,
+    extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Record a requested operation (status `queued`) for the process that executes it."""
+    """Record a requested operation (status `queued`) and queue it for `lawful bridge`."""
     operation = {
         "id": uuid.uuid4().hex,
         "kind": kind,
@@ -76,11 +85,9 @@ async def create_operation(
         "requested_by": principal.subject,
         "requested_at": datetime.now(UTC).isoformat(),
         "scope": ",".join(scope),
+        **(extra or {}),
     }
-    async with client.pipeline(transaction=True) as pipe:
-        pipe.hset(operation_key(prefix, operation["id"]), mapping=operation)  # type: ignore[arg-type]
-        pipe.rpush(f"{prefix}api:operations:{kind}", operation["id"])
-        await pipe.execute()
+    await OperationQueue(client, prefix).enqueue(kind, operation)
     return operation
 
 

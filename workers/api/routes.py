@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pydantic
@@ -24,7 +22,6 @@ from workers.api.models import (
     SearchResult,
 )
 from workers.api.records import create_operation, find_contact, operation_key, record_read
-from workers.operations.queue import OperationQueue
 from workers.projection.alerts import recent_alerts
 from workers.projection.query import SearchQuery
 from workers.projection.search import matching_cells, run_search
@@ -172,17 +169,10 @@ async def replay(request: web.Request) -> web.Response:
         body = ReplayRequest.model_validate(await _body(request))
     except pydantic.ValidationError as error:
         return validation_response(error)
-    created = {
-        "id": uuid.uuid4().hex,
-        "kind": "replay",
-        "status": "queued",
-        "requested_by": principal(request).subject,
-        "requested_at": datetime.now(UTC).isoformat(),
-        "scope": "",
-        "channel": body.channel,
-        "replay_id": str(body.replay_id),
-    }
-    await OperationQueue(ctx.client, ctx.prefix).enqueue("replay", created)
+    extra = {"channel": body.channel, "replay_id": str(body.replay_id)}
+    created = await create_operation(
+        ctx.client, ctx.prefix, principal(request), "replay", [], extra=extra
+    )
     answer = _json(Operation.model_validate(created), status=202)
     answer.headers["Location"] = f"/v1/operations/{created['id']}"
     return answer
