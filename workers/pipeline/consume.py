@@ -24,6 +24,8 @@ from workers.pipeline.metrics import PipelineMetrics
 from workers.pipeline.overlay import TableOverlay
 
 Handler = Callable[[Origin, MutableMapping[str, bytes]], Awaitable[None]]
+StoreChanges = Callable[[list[tuple[Any, bytes | None]]], Awaitable[None]]
+"""Writes a batch's table changes (key, value; None: delete) instead of the table's own API."""
 
 
 def origin_of(event: Any) -> Origin:
@@ -50,6 +52,7 @@ async def consume_batches(
     flush: Callable[[], Awaitable[None]] = _nothing,
     mark: Callable[[set[int]], Awaitable[None]] = _nothing,
     bytes_keys: bool = True,
+    store: StoreChanges | None = None,
 ) -> None:
     """Handle every event of `batches` (Faust `stream.take_events(...)`) with `handler`."""
     seen = metrics.events_in.labels(topic=topic)
@@ -77,7 +80,10 @@ async def consume_batches(
             timing.observe(time.perf_counter() - started)
         await flush()
         if overlay.pending:
-            overlay.apply()
+            if store is None:
+                overlay.apply()
+            else:
+                await store(overlay.take())
             await flush()
             await mark(set(last))
             await flush()

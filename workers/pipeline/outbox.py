@@ -22,7 +22,7 @@ class Outbox:
 
     def __init__(self, producer: Callable[[], Any]) -> None:
         self._producer = producer  # the Faust producer (started by the time anything is sent)
-        self._pending: dict[tuple[str, int], list[tuple[bytes | None, bytes]]] = {}
+        self._pending: dict[tuple[str, int], list[tuple[bytes | None, bytes | None]]] = {}
         self._partitions: dict[tuple[str, bytes], int] = {}
         self._known_topics: set[str] = set()
         self._flushing = asyncio.Lock()
@@ -31,8 +31,8 @@ class Outbox:
     def pending(self) -> int:
         return sum(len(rows) for rows in self._pending.values())
 
-    async def send(self, topic: str, key: bytes | None, value: bytes) -> None:
-        """Keep one message for `topic` (the full topic name) until `flush`."""
+    async def send(self, topic: str, key: bytes | None, value: bytes | None) -> None:
+        """Keep one message for `topic` (the full topic name; None value: a tombstone)."""
         partition = self._partitions.get((topic, key)) if key is not None else None
         if partition is None:
             partition = await self._partition(topic, key)
@@ -77,7 +77,7 @@ class Outbox:
                     deliveries.append(await client.send_batch(batch, topic, partition=partition))
                     batch = client.create_batch()
                     if batch.append(key=key, value=value, timestamp=None) is None:
-                        raise ValueError(f"a message of {len(value)} bytes exceeds a batch")
+                        raise ValueError(f"a message of {len(value or b'')} bytes exceeds a batch")
             deliveries.append(await client.send_batch(batch, topic, partition=partition))
         for delivery in deliveries:
             await delivery

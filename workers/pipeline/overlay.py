@@ -67,11 +67,19 @@ class TableOverlay(MutableMapping[str, bytes]):
     def pending(self) -> int:
         return len(self._changes)
 
+    def take(self) -> list[tuple[Any, bytes | None]]:
+        """The batch's changes as (table key, value; None: delete), then forget them."""
+        changes = [
+            (self._key(key), None if change is _DELETED else change)
+            for key, change in self._changes.items()
+        ]
+        self._changes.clear()
+        return changes  # type: ignore[return-value]
+
     def apply(self) -> None:
         """Write the batch's changes to the table (changelog writes), then forget them."""
-        for key, change in self._changes.items():
-            if change is _DELETED:
-                self._table.pop(self._key(key), None)
+        for key, value in self.take():
+            if value is None:
+                self._table.pop(key, None)
             else:
-                self._table[self._key(key)] = change  # type: ignore[assignment]
-        self._changes.clear()
+                self._table[key] = value

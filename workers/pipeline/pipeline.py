@@ -215,7 +215,32 @@ class Pipeline:
             flush=self.flush,
             mark=functools.partial(self.mark, table),
             bytes_keys=table is not self._platform_images,
+            store=functools.partial(self.store, table) if self._direct_store(table) else None,
         )
+
+    def _direct_store(self, table: Any) -> bool:
+        """Faust memory-store tables with raw codecs (any other table keeps its own API)."""
+        return (
+            table is not self._platform_images
+            and str(self.app.conf.store).startswith("memory:")
+            and table.key_serializer == "raw"
+            and table.value_serializer == "raw"
+        )
+
+    async def store(self, table: Any, changes: list[tuple[Any, bytes | None]]) -> None:
+        """A batch's table writes as Faust makes them (the local store, and one raw changelog
+        record per key on the key's partition), with the changelog records in the outbox
+        rather than Faust's one-by-one producer buffer."""
+        data = table.data
+        changelog = table.changelog_topic.get_topic_name()
+        for key, value in changes:
+            if value is not None:
+                data[key] = value
+            elif key in data:
+                del data[key]
+            else:
+                continue
+            await self.outbox.send(changelog, key, value)
 
     async def mark(self, table: Any, partitions: set[int]) -> None:
         """A one-record changelog batch per partition after the batch's state writes, then wait
