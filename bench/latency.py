@@ -127,6 +127,16 @@ async def counters(
     return worker_counters("".join(texts)), cpu_seconds(pids)
 
 
+async def idle_cpu(stack: BenchStack, seconds: float) -> dict[str, float]:
+    """CPU seconds per second each process uses while no change is made."""
+    _, first = await counters(stack)
+    started = time.monotonic()
+    await asyncio.sleep(seconds)
+    _, last = await counters(stack)
+    elapsed = time.monotonic() - started
+    return {name: (last[name][0] - first[name][0]) / elapsed for name in last}
+
+
 async def measure(args: argparse.Namespace, stack: BenchStack) -> None:
     assert stack.emulator is not None  # noqa: S101 - started before
     assert stack.tansu is not None  # noqa: S101 - started before
@@ -154,12 +164,19 @@ async def measure(args: argparse.Namespace, stack: BenchStack) -> None:
             f" ({time.monotonic() - started:.1f} s)"
         )
         tracker.reset()
+        idle = await idle_cpu(stack, seconds=5.0)
         before, cpu_before = await counters(stack)
+        phase_started = time.monotonic()
         made, seconds, waits = await flipper.run(rate=args.rate, duration=args.duration)
         await wait_matched(tracker, args.grace)
         after, cpu_after = await counters(stack)
+        phase = time.monotonic() - phase_started
         cpu = {
-            name: (ran - cpu_before[name][0], wait - cpu_before[name][1])
+            name: (
+                ran - cpu_before[name][0],
+                wait - cpu_before[name][1],
+                (ran - cpu_before[name][0] - idle[name] * phase) / max(made, 1) * 1000,
+            )
             for name, (ran, wait) in cpu_after.items()
         }
         print_report(

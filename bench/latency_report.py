@@ -80,7 +80,7 @@ def print_report(
     cometd: dict[int, float],
     before: dict[str, float],
     after: dict[str, float],
-    cpu: dict[str, tuple[float, float]],
+    cpu: dict[str, tuple[float, float, float]],
 ) -> None:
     changes = tracker.changes
     matched = [c for c in changes if c.done_at is not None]
@@ -112,10 +112,19 @@ def print_report(
         value = percentile(end_to_end, 99) * 1000
         verdict = "met" if value < TARGET_P99_MS and len(matched) == made else "MISSED"
         print(f"target p99 < {TARGET_P99_MS:.0f} ms with nothing lost: {verdict}")
-    print(
-        "CPU seconds used in the measured phase: "
-        + ", ".join(f"{name} {value:.1f}" for name, value in cpu.items())
-    )
+    if waits > 0:
+        print(
+            f"note: {args.rate:g}/s was not reached: every person had a change in flight; the"
+            " pipeline's throughput is below the asked rate, and the latency is then about"
+            " (persons in flight) / throughput (Little's law), growing with --persons"
+        )
+    print("per process, measured phase + grace: s on a CPU / s runnable but waiting for a CPU /")
+    print("  CPU ms per change above the process's idle use (5 s sampled before the phase)")
+    for name, (ran, wait, per_change) in cpu.items():
+        print(f"  {name:<16} {ran:7.1f} / {wait:7.1f} / {per_change:6.2f} ms")
+    total = sum(per_change for _, _, per_change in cpu.values())
+    print(f"  {'all':<16} {total:25.2f} ms per change = {1000 / max(total, 1e-9):,.0f} changes/s")
+    print("  per fully used core")
     print("bridge and worker during the measured phase (counter deltas):")
     for key in sorted(after):
         delta = after[key] - before.get(key, 0.0)
