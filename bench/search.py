@@ -108,9 +108,30 @@ def summary(samples: list[float]) -> str:
     return f"p50 {statistics.median(samples):7.2f} ms  p95 {p95:7.2f} ms"
 
 
-async def measure(client: redis.asyncio.Redis, keys: Keys, runs: int) -> None:
-    baseline = await timed(runs * 4, lambda: client.get(keys.person("0PK000000000001")))
-    print(f"{'baseline: one GET round trip':52} {summary(baseline)}")
+async def server_ms(client: redis.asyncio.Redis, runs: int) -> float:
+    """Redis CPU time per run of the commands since the last CONFIG RESETSTAT (commandstats)."""
+    stats = await client.info("commandstats")
+    return float(sum(v["usec"] for k, v in stats.items() if k.startswith("cmdstat_"))) / 1000 / runs
+
+
+async def timed_line(
+    client: redis.asyncio.Redis, label: str, runs: int, call: Callable[[], Awaitable[object]],
+    own_server: bool,
+) -> str:  # fmt: skip
+    if own_server:
+        await client.config_resetstat()
+    samples = await timed(runs, call)
+    line = f"{label:52} {summary(samples)}"
+    if own_server:  # a shared Redis's stats are not ours to reset
+        line += f"  redis {await server_ms(client, runs):6.2f} ms/run"
+    return line
+
+
+async def measure(client: redis.asyncio.Redis, keys: Keys, runs: int, own_server: bool) -> None:
+    def baseline() -> Awaitable[object]:
+        return client.get(keys.person("0PK000000000001"))
+
+    print(await timed_line(client, "baseline: one GET round trip", runs * 4, baseline, own_server))
     for name, filters in QUERIES.items():
         query = SearchQuery.model_validate({**filters, "limit": "50"})
 
@@ -120,36 +141,42 @@ async def measure(client: redis.asyncio.Redis, keys: Keys, runs: int) -> None:
 
         first = await cold()
         path = "materialised" if await client.exists(keys.result(query.digest())) else "walked"
-        repeats = runs
-        cold_samples = await timed(repeats, cold)
-        line = f"{name:52} {summary(cold_samples)}  total {first.total:,} ({path})"
+        line = await timed_line(client, name, runs, cold, own_server)
+        line += f"  total {first.total:,} ({path})"
         if first.next_cursor:
             paged = query.model_copy(update={"cursor": first.next_cursor})
 
             async def page_two(query: SearchQuery = paged) -> object:
                 return await run_search(client, keys, query)
 
-            line += f"\n{'  page 2 (cursor)':52} {summary(await timed(repeats, page_two))}"
+            line += "\n" + await timed_line(client, "  page 2 (cursor)", runs, page_two, own_server)
         print(line)
 
 
-async def main(persons: int, runs: int, batch: int, url: str | None, prefix: str) -> None:
+async def main(
+    persons: int, runs: int, batch: int, url: str | None, prefix: str, *, reuse: bool, stats: bool
+) -> None:
     server = start_embedded_redis() if url is None else None
     where = url if server is None else f"embedded valkey on port {server.port}"
     client = redis.asyncio.Redis.from_url(url or server.url, socket_timeout=120)  # type: ignore[union-attr]
     keys = Keys(prefix)
     try:
         version = (await client.info("server")).get("redis_version")
-        print(f"loading {persons:,} persons into {where} (version {version}), prefix {prefix!r}")
-        before = (await client.info("memory"))["used_memory"]
-        seconds = await load(client, keys, persons, batch)
-        used = (await client.info("memory"))["used_memory"] - before
-        print(f"loaded in {seconds:,.1f} s ({persons / seconds:,.0f} persons/s); "
-              f"projection memory {used / 2**20:,.1f} MiB ({used / persons:,.0f} B/person; "
-              f"used_memory after load minus before)")  # fmt: skip
-        await measure(client, keys, runs)
+        if not (reuse and await client.exists(keys.everyone)):
+            print(f"loading {persons:,} persons into {where} (version {version}), "
+                  f"prefix {prefix!r}")  # fmt: skip
+            before = (await client.info("memory"))["used_memory"]
+            seconds = await load(client, keys, persons, batch)
+            used = (await client.info("memory"))["used_memory"] - before
+            print(f"loaded in {seconds:,.1f} s ({persons / seconds:,.0f} persons/s); "
+                  f"projection memory {used / 2**20:,.1f} MiB ({used / persons:,.0f} B/person; "
+                  f"used_memory after load minus before)")  # fmt: skip
+        else:
+            print(f"reusing {await client.scard(keys.everyone):,} persons under {prefix!r} "
+                  f"in {where} (version {version})")  # fmt: skip
+        await measure(client, keys, runs, own_server=server is not None or stats)
     finally:
-        if server is None:
+        if server is None and not reuse:
             await clear_projection(client, keys)
         await client.aclose()
         if server is not None:
@@ -163,5 +190,16 @@ if __name__ == "__main__":
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--redis-url", help="a running Redis (default: embedded valkey)")
     parser.add_argument("--prefix", default="bench-search:", help="key prefix (deleted after)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --redis-url: keep the persons (and reuse them if present)",
+    )
+    parser.add_argument(
+        "--stats",
+        action="store_true",
+        help="with --redis-url of your own: reset and report its commandstats",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.persons, args.runs, args.batch, args.redis_url, args.prefix))
+    asyncio.run(main(args.persons, args.runs, args.batch, args.redis_url, args.prefix,
+                     reuse=args.reuse, stats=args.stats))  # fmt: skip

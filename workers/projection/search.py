@@ -163,33 +163,40 @@ async def run_search(
 async def _walked_page(
     client: redis.asyncio.Redis, keys: Keys, query: SearchQuery, ttl: int
 ) -> SearchPage | None:
-    """The page by walking the id order (dense results); None when it has to be materialised."""
+    """The page by walking the id order (dense results); None when it has to be materialised.
+
+    The first page counts and decides; the cursor's boundary key carries the total, the chunk
+    size and the last id to the next pages (kept `ttl` seconds, like a materialised result)."""
     digest, offset = query.digest(), query.offset()
-    after = None
+    groups = [group.keys for group in await plan(client, keys, query)]
+    if any(not group for group in groups):
+        return None
     if offset:
         boundary = await client.get(keys.boundary(digest, offset))
         if boundary is None:
             return None
-        after = _text(boundary)
-    groups = [group.keys for group in await plan(client, keys, query)]
-    if any(not group for group in groups):
-        return None
-    counted = await count_matches(client, groups)
-    population = int(await client.zcard(keys.ordered))
-    if counted is None or not worth_walking(query.limit, counted, population):
-        return None
-    total = counted.total
-    chunk = first_chunk(query.limit, total, population)
+        total_text, chunk_text, after = _text(boundary).split(" ", 2)
+        total, chunk, start = int(total_text), int(chunk_text), after
+    else:
+        counted = await count_matches(client, groups)
+        population = int(await client.zcard(keys.ordered))
+        if counted is None or not worth_walking(query.limit, counted, population):
+            return None
+        total, chunk, start = (
+            counted.total,
+            first_chunk(query.limit, counted.total, population),
+            None,
+        )
     budget = min(SCAN_BUDGET, 4 * chunk)  # clustered matches: give up early, materialise
     ids = await walk(
-        client, keys, groups, after=after, wanted=query.limit, chunk=chunk, budget=budget
+        client, keys, groups, after=start, wanted=query.limit, chunk=chunk, budget=budget
     )
     if ids is None:
         return None
     end = offset + query.limit
     next_cursor = None
     if end < total and len(ids) == query.limit:
-        await client.set(keys.boundary(digest, end), ids[-1], ex=ttl)
+        await client.set(keys.boundary(digest, end), f"{total} {chunk} {ids[-1]}", ex=ttl)
         next_cursor = make_cursor(end, digest)
     raws = await client.mget([keys.person(i) for i in ids]) if ids else []
     persons = tuple(decode_snapshot(raw) for raw in raws if raw is not None)
