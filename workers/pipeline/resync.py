@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from schemas.messages import SalesforceEvent
 from workers.pipeline.ports import RecordReader, ResyncOrder
@@ -33,15 +36,29 @@ def change_channel(entity: str) -> str:
     return f"/data/{entity}ChangeEvent"
 
 
+def _version(fields: dict[str, Any]) -> str:
+    """A digest of a re-read record's content: the same re-read delivered twice is a duplicate,
+    a later re-read with other values is a new change (a fixed key made every second re-read of
+    a record look like a duplicate delivery, so it was dropped)."""
+    canonical = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS, default=str)
+    return hashlib.blake2b(canonical, digest_size=8).hexdigest()
+
+
 def _header(
-    entity: str, record_id: str, change_type: str, reason: str, commit_ms: int
+    entity: str,
+    record_id: str,
+    change_type: str,
+    reason: str,
+    commit_ms: int,
+    *,
+    version: str,
 ) -> dict[str, Any]:
     return {
         "entityName": entity,
         "recordIds": [record_id],
         "changeType": change_type,
         "changeOrigin": f"lawful/resync;reason={reason}",
-        "transactionKey": f"resync-{record_id}",
+        "transactionKey": f"resync-{record_id}-{version}",
         "sequenceNumber": 1,
         "commitTimestamp": commit_ms,
         "commitNumber": 0,
@@ -54,7 +71,9 @@ def _header(
 
 def deleted_event(entity: str, record_id: str, *, reason: str, now: datetime) -> SalesforceEvent:
     """A record the re-read did not find: it is gone, so the replica must drop it."""
-    header = _header(entity, record_id, "DELETE", reason, int(now.timestamp() * 1000))
+    header = _header(
+        entity, record_id, "DELETE", reason, int(now.timestamp() * 1000), version="deleted"
+    )
     return SalesforceEvent(
         channel=change_channel(entity),
         record_id=record_id,
@@ -72,7 +91,9 @@ def snapshot_event(
     """One record as a SNAPSHOT message: the full fields plus a CREATE-like ChangeEventHeader."""
     fields = {k: v for k, v in record.items() if k not in SYSTEM_KEYS and k != "Id"}
     record_id = str(record["Id"])
-    header = _header(entity, record_id, "CREATE", reason, _commit_ms(fields, now))
+    header = _header(
+        entity, record_id, "CREATE", reason, _commit_ms(fields, now), version=_version(fields)
+    )
     header["commitUser"] = str(fields.get("LastModifiedById") or "")
     return SalesforceEvent(
         channel=change_channel(entity),
@@ -105,8 +126,18 @@ async def reread(
         if field_names is None:
             described = await reader.describe(order.entity)
             field_names = [str(f["name"]) for f in described.get("fields", ())]
-        records = await reader.query_all(whole_entity_soql(order.entity, field_names))
-        return [snapshot_event(order.entity, r, reason=order.reason, now=now) for r in records]
+        if "IsDeleted" not in field_names:
+            field_names = [*field_names, "IsDeleted"]
+        # queryAll: records deleted while the stream was lost come back with IsDeleted = true
+        # (until the recycle bin is emptied) and are replayed as deletions, not forgotten.
+        soql = whole_entity_soql(order.entity, field_names)
+        records = await reader.query_all(soql, include_deleted=True)
+        return [
+            deleted_event(order.entity, str(r["Id"]), reason=order.reason, now=now)
+            if r.get("IsDeleted")
+            else snapshot_event(order.entity, r, reason=order.reason, now=now)
+            for r in records
+        ]
     events: list[SalesforceEvent] = []
     for record_id in order.record_ids:
         record = await reader.get(order.entity, record_id)
