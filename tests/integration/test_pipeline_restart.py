@@ -62,11 +62,6 @@ def stream(catalogue: Catalogue, now: datetime) -> list[SalesforceEvent]:
     return events
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug: after kill -9 some person-events are not re-consumed by the restarted "
-    "worker (offsets committed past unprocessed batches?), so some persons miss their updates",
-)
 async def test_kill_9_mid_stream_then_restart_converges(
     emulator: EmulatorHandle,
     kafka_bootstrap: str,
