@@ -6,6 +6,7 @@ import asyncio
 from typing import Any, NamedTuple
 
 import pytest
+from aiokafka.partitioner import DefaultPartitioner  # type: ignore[import-untyped]
 
 from workers.pipeline.outbox import Outbox
 
@@ -128,3 +129,18 @@ async def test_a_second_agents_flush_waits_for_its_outputs_taken_by_the_first() 
     for ack in acks:
         ack.set_result(None)
     await asyncio.wait_for(asyncio.gather(first, second), 1)
+
+
+async def test_with_the_default_partitioner_a_key_is_hashed_once_for_every_topic() -> None:
+    producer = FakeProducer()
+    outbox = Outbox(lambda: producer, default_partitioner=True)
+    keys = [f"0PK{n:012d}AAA".encode() for n in range(40)]
+    for topic in ("t", "u"):
+        for key in keys:
+            await outbox.send(topic, key, b"v")
+    await outbox.flush()
+    expected = {key: DefaultPartitioner()(key, [0, 1], [0, 1]) for key in keys}
+    for _topic, partition, rows in producer.client.sent:
+        assert {expected[key or b""] for key, _ in rows} == {partition}
+    assert {p for _, p, _ in producer.client.sent} == {0, 1}
+    assert producer.hashed == [keys[0], keys[0]]  # only the first message of each topic asks

@@ -5,6 +5,7 @@ Faust's `send_soon` buffer hands messages to aiokafka one at a time through a qu
 outputs. Here a batch's outputs are grouped by topic partition (the partition Faust's producer
 would pick for the key) and appended to `BatchBuilder`s (public aiokafka API); `flush` submits them
 and waits until the broker has acknowledged every one, raising the first delivery failure.
+A topic's partition list is read once per process (restart workers after adding partitions).
 """
 
 from __future__ import annotations
@@ -13,18 +14,24 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from aiokafka.partitioner import murmur2  # type: ignore[import-untyped]
+
 PARTITION_CACHE_MAX = 65536
-"""(topic, key) -> partition entries kept between batches (the cache is dropped when full)."""
+"""Cached key hashes or (topic, key) partitions kept between batches (dropped when full)."""
 
 
 class Outbox:
     """`send()` groups outputs by topic partition; `flush()` produces them and waits for acks."""
 
-    def __init__(self, producer: Callable[[], Any]) -> None:
+    def __init__(self, producer: Callable[[], Any], *, default_partitioner: bool = False) -> None:
         self._producer = producer  # the Faust producer (started by the time anything is sent)
         self._pending: dict[tuple[str, int], list[tuple[bytes | None, bytes | None]]] = {}
         self._partitions: dict[tuple[str, bytes], int] = {}
-        self._known_topics: set[str] = set()
+        # aiokafka's DefaultPartitioner (Faust's unless producer_partitioner is set) picks
+        # sorted(partitions)[murmur2(key) & 0x7FFFFFFF % count]: one hash per key for all topics
+        self._default_partitioner = default_partitioner
+        self._hashes: dict[bytes, int] = {}
+        self._known_topics: dict[str, list[int]] = {}
         self._flushing = asyncio.Lock()
 
     @property
@@ -33,9 +40,17 @@ class Outbox:
 
     async def send(self, topic: str, key: bytes | None, value: bytes | None) -> None:
         """Keep one message for `topic` (the full topic name; None value: a tombstone)."""
-        partition = self._partitions.get((topic, key)) if key is not None else None
-        if partition is None:
-            partition = await self._partition(topic, key)
+        partitions = self._known_topics.get(topic)
+        if key is not None and partitions and self._default_partitioner:
+            hashed = self._hashes.get(key)
+            if hashed is None:
+                if len(self._hashes) >= PARTITION_CACHE_MAX:
+                    self._hashes.clear()
+                hashed = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
+            partition = partitions[hashed % len(partitions)]
+        else:
+            cached = self._partitions.get((topic, key)) if key is not None else None
+            partition = await self._partition(topic, key) if cached is None else cached
         rows = self._pending.get((topic, partition))
         if rows is None:
             rows = self._pending[(topic, partition)] = []
@@ -44,8 +59,8 @@ class Outbox:
     async def _partition(self, topic: str, key: bytes | None) -> int:
         producer = self._producer()
         if topic not in self._known_topics:
-            await producer._ensure_producer().partitions_for(topic)  # loads the metadata
-            self._known_topics.add(topic)
+            known = await producer._ensure_producer().partitions_for(topic)  # loads metadata
+            self._known_topics[topic] = sorted(known)
         partition = int(producer.key_partition(topic, key).partition)
         if key is not None:
             if len(self._partitions) >= PARTITION_CACHE_MAX:

@@ -58,7 +58,10 @@ class Pipeline:
         self.prefix = settings.kafka.topic_prefix
         self.topics = PipelineTopics.declare(self.app, self.prefix)
         self.topic_names = {name: topic.get_topic_name() for name, topic in self.topics.items()}
-        self.outbox = Outbox(lambda: self.app.producer)
+        self.outbox = Outbox(
+            lambda: self.app.producer,
+            default_partitioner=self.app.conf.producer_partitioner is None,
+        )
         self._sent = {name: self.metrics.events_out.labels(topic=name) for name in self.topic_names}
         self.records_table = self._table("records")
         self.persons_table = self._table("persons")
