@@ -44,7 +44,7 @@ def lag(metrics: PipelineMetrics, partition: int) -> float | None:
 async def test_lag_is_the_high_watermark_minus_the_next_offset_to_handle() -> None:
     metrics = PipelineMetrics()
     ends = {(TOPIC, 0): 10, (TOPIC, 1): 3}
-    metrics.lag.highwater = lambda topic, partition: ends.get((topic, partition))
+    metrics.lag.highwaters = lambda: dict(ends)
 
     async def handler(origin: Origin, table: Any) -> None:
         return None

@@ -80,12 +80,12 @@ class PipelineMetrics:
         self.registry.register(self.lag)
 
 
-Highwater = Callable[[str, int], int | None]
-"""(full topic name, partition) -> the consumer's high watermark (next offset), None if unknown."""
+Highwaters = Callable[[], dict[tuple[str, int], int]]
+"""The consumer's high watermark (next offset) by (full topic name, partition) it is assigned."""
 
 
-def _unknown(_topic: str, _partition: int) -> int | None:
-    return None
+def _unknown() -> dict[tuple[str, int], int]:
+    return {}
 
 
 class ConsumerLag(Collector):
@@ -97,7 +97,7 @@ class ConsumerLag(Collector):
     """
 
     def __init__(self) -> None:
-        self.highwater: Highwater = _unknown  # the pipeline sets the Faust consumer's
+        self.highwaters: Highwaters = _unknown  # the pipeline sets the Faust consumer's
         self._handled: dict[tuple[str, str, int], int] = {}  # (label, full topic, partition)
 
     def handled(self, topic: str, full_topic: str, offsets: dict[int, int]) -> None:
@@ -111,11 +111,12 @@ class ConsumerLag(Collector):
             "Events on the broker not yet handled, by source topic and partition",
             labels=["topic", "partition"],
         )
+        try:
+            ends = self.highwaters()
+        except Exception:  # noqa: BLE001 - consumer starting or stopping: no samples
+            ends = {}
         for (topic, full_topic, partition), offset in sorted(self._handled.items()):
-            try:
-                end = self.highwater(full_topic, partition)
-            except Exception:  # noqa: BLE001 - not assigned any more, consumer stopping
-                end = None
+            end = ends.get((full_topic, partition))
             if end is not None:
                 family.add_metric([topic, str(partition)], max(end - offset - 1, 0))
         yield family

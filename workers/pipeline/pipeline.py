@@ -8,7 +8,6 @@ from typing import Any
 
 import redis.asyncio
 import structlog
-from faust.types import TP
 
 from workers.pipeline.app import PipelineTopics, build_faust_app
 from workers.pipeline.consume import Handler, consume_batches
@@ -88,7 +87,7 @@ class Pipeline:
             self.schedule,
             on_alert=self.metrics.alerts.inc,
         )
-        self.metrics.lag.highwater = self.highwater
+        self.metrics.lag.highwaters = self.highwaters
         self._ready = asyncio.Event()
         self._platform_images: dict[str, bytes] = {}  # platform events keep no image
         self._register()
@@ -105,14 +104,15 @@ class Pipeline:
             use_partitioner=True,
         )
 
-    def highwater(self, topic: str, partition: int) -> int | None:
-        """The consumer's high watermark of a partition it is assigned (None otherwise)."""
-        tp = TP(topic, partition)
+    def highwaters(self) -> dict[tuple[str, int], int]:
+        """The consumer's high watermarks of its assigned partitions (known ones only)."""
         consumer = self.app.consumer
-        if tp not in consumer.assignment():
-            return None
-        end: int | None = consumer.highwater(tp)  # aiokafka: None before the first fetch
-        return end
+        ends: dict[tuple[str, int], int] = {}
+        for tp in consumer.assignment():
+            end: int | None = consumer.highwater(tp)  # aiokafka: None before the first fetch
+            if end is not None:
+                ends[(tp.topic, tp.partition)] = end
+        return ends
 
     async def send(self, topic: str, key: str | None, value: bytes) -> None:
         """Produce `value` to lawful's `topic` (name without prefix), keyed by `key`."""
