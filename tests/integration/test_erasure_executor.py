@@ -121,6 +121,34 @@ async def request(store: RequestStore, person: BuiltPerson, request_id: str) -> 
     )
 
 
+# Filterable fields that held the person's values (long text areas cannot be filtered in SOQL).
+SEARCHED = {
+    "Individual": ("FirstName", "LastName"),
+    "Contact": ("FirstName", "LastName", "Email", "Phone", "MailingCity"),
+    "Lead": ("LastName", "Email", "Company"),
+    "ContactPointEmail": ("EmailAddress",),
+    "ContactPointPhone": ("TelephoneNumber",),
+    "Case": ("Subject", "SuppliedEmail"),
+    "EmailMessage": ("FromAddress", "Subject"),
+    "Task": ("Subject",),
+    "Event": ("Subject",),
+    "ContentDocument": ("Title",),
+    "ContentVersion": ("Title", "PathOnClient"),
+}
+
+
+def soql_finds(sf: Salesforce, values: list[str]) -> list[tuple[str, str]]:
+    """(sobject, value) for every SOQL queryAll (recycle bin included) that finds a value."""
+    found = []
+    for value in values:
+        for sobject, fields in SEARCHED.items():
+            where = " OR ".join(f"{f} LIKE '%{value}%'" for f in fields)
+            soql = f"SELECT Id FROM {sobject} WHERE {where}"  # noqa: S608 - test values
+            if sf.query_all(soql, include_deleted=True)["totalSize"]:
+                found.append((sobject, value))
+    return found
+
+
 def org_dump(emulator: EmulatorHandle) -> str:
     tables = emulator.org.store.tables
     return json.dumps({k: list(v.values()) for k, v in tables.items()}, default=str)
@@ -136,6 +164,7 @@ async def test_person_with_fifty_records_is_erased(
 ) -> None:
     person = build_person(sf)
     assert person.count >= 50
+    assert len(soql_finds(sf, person.personal_values)) >= len(person.personal_values)  # before
     recorder = Recorder()
     ex = executor(env, recorder, purge=True)
     await request(ex.store, person, "er-full")
@@ -151,6 +180,9 @@ async def test_person_with_fifty_records_is_erased(
     assert not leaked
     soql = f"SELECT Id FROM Contact WHERE Email = '{person.personal_values[0]}'"  # noqa: S608
     assert sf.query_all(soql, include_deleted=True)["totalSize"] == 0
+    assert not soql_finds(sf, person.personal_values)
+    assert done.plan is not None
+    assert done.plan.retained == ()  # no hold, contract or proof: nothing is kept
     assert live(emulator, "Individual", person.individual_id)  # masked, kept as the anchor
     assert live(emulator, "ContentDocument", person.shared_document)  # shared file kept
     for sobject in ("Contact", "Lead", "Case", "Task", "EmailMessage", "CampaignMember"):
