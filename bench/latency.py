@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import pstats
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,7 @@ from bench.latency_flips import Flipper, consent_per_person
 from bench.latency_listeners import consume, listen_cometd, start_consumer, subscribe_cometd
 from bench.latency_report import cpu_seconds, print_report, scrape, worker_counters
 from bench.latency_tracking import Tracker
+from workers.demo.processes import Role
 from workers.demo.stack import Stack
 from workers.embedded.redis import free_port
 from workers.embedded.topics import create_lawful_topics
@@ -48,8 +50,39 @@ class BenchStack(Stack):
 
     overrides: dict[str, str] = field(default_factory=dict)
 
+    profile_dir: Path | None = None
+
     def env(self, web_port: int) -> dict[str, str]:
         return {**super().env(web_port), **self.overrides}
+
+    def start_role(self, name: str, command: list[str], web_port: int | None = None) -> Role:
+        """As the demo does; with --profile under cProfile (stats written at a clean exit)."""
+        if self.profile_dir is None:
+            return super().start_role(name, command, web_port)
+        self.profile_dir.mkdir(parents=True, exist_ok=True)
+        profiled = ["-m", "cProfile", "-o", str(self.profile_dir / f"{name}.prof")]
+        role = ProfiledRole(name, command, self.env(free_port()), self.state_dir / "logs")
+        role.prefix = profiled
+        self.roles.append(role.start())
+        return role
+
+
+class ProfiledRole(Role):
+    """A role started as `python -m cProfile -o FILE -m workers <command>`."""
+
+    prefix: list[str]
+
+    def start(self) -> Role:
+        (self.log_path.parent).mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, *self.prefix, "-m", "workers", *self.command],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
 
 
 def parse_args() -> argparse.Namespace:
@@ -72,6 +105,9 @@ def parse_args() -> argparse.Namespace:
         help="environment override for the bridge and worker (repeatable)",
     )
     parser.add_argument("--keep-logs", action="store_true", help="keep the roles' logs")
+    parser.add_argument(
+        "--profile", type=Path, default=None, metavar="DIR", help="cProfile the roles into DIR"
+    )
     return parser.parse_args()
 
 
@@ -223,7 +259,7 @@ def main() -> None:
     args = parse_args()
     overrides = dict(item.split("=", 1) for item in args.env)
     state_dir = Path(tempfile.mkdtemp(prefix="lawful-bench-latency-"))
-    stack = BenchStack(state_dir, overrides=overrides)
+    stack = BenchStack(state_dir, overrides=overrides, profile_dir=args.profile)
     stack.overrides.setdefault("LAWFUL_REDIS__KEY_PREFIX", f"{state_dir.name}:")
     print(f"rate {args.rate:g}/s for {args.duration:g} s; logs in {state_dir / 'logs'}")
     if overrides:
@@ -239,10 +275,19 @@ def main() -> None:
         stack.stop()
         if args.redis_url:
             drop_keys(args.redis_url, stack.overrides["LAWFUL_REDIS__KEY_PREFIX"])
+        if args.profile:
+            print_profiles(args.profile)
         if failed or args.keep_logs:
             print(f"logs kept in {state_dir / 'logs'}")
         else:
             shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def print_profiles(directory: Path, top: int = 12) -> None:
+    """The functions with the most own time in each role's profile."""
+    for path in sorted(directory.glob("*.prof")):
+        print(f"--- {path.name}: top {top} by own time (tottime)")
+        pstats.Stats(str(path)).sort_stats("tottime").print_stats(top)
 
 
 def drop_keys(url: str, prefix: str) -> None:
