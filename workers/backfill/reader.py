@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +31,7 @@ class Page:
     entity: str
     records: list[dict[str, Any]]
     total: int
+    last: bool = True  # the query is done: no locator left open for it
 
 
 def soql_datetime(moment: datetime) -> str:
@@ -51,7 +52,7 @@ async def select_all(rest: SimpleSalesforceRest, entity: str, since: datetime | 
 
 async def pages(
     rest: SimpleSalesforceRest, entity: str, *, since: datetime | None, page_size: int
-) -> AsyncIterator[Page]:
+) -> AsyncGenerator[Page, None]:
     """Every live record of `entity` (optionally modified since `since`), page by page."""
     soql = await select_all(rest, entity, since)
     headers = {"Sforce-Query-Options": f"batchSize={page_size}"}
@@ -64,7 +65,7 @@ async def pages(
         if not page.get("done", True) and url:
             following = asyncio.create_task(rest._call("query_more", _more(str(url), headers)))
         try:
-            yield Page(entity, list(page.get("records", [])), total)
+            yield Page(entity, list(page.get("records", [])), total, last=following is None)
         except BaseException:
             if following is not None:
                 following.cancel()

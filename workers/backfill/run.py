@@ -8,6 +8,7 @@ read `concurrency` at a time, so the org serves one while lawful produces anothe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,7 @@ from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 
 from workers.backfill.batches import KeyedBatches
 from workers.backfill.progress import BackfillProgress
-from workers.backfill.reader import pages
+from workers.backfill.reader import Page, pages
 from workers.backfill.shape import snapshot_values
 from workers.bridge.messages import CDC_TOPIC
 from workers.salesforce.rest import SimpleSalesforceRest
@@ -37,7 +38,9 @@ async def backfill(
     """Produce one snapshot per record; returns the count per entity once the broker acked.
 
     A page's acknowledgement is awaited after the next page is produced (one page in flight
-    per entity), so waiting for the broker overlaps with shaping the next page."""
+    per entity), so waiting for the broker overlaps with shaping the next page. An entity holds
+    one of the `concurrency` slots while its query is being read (an open query locator); its
+    last page is shaped and produced after the slot went to the next entity."""
     topic = f"{topic_prefix}{CDC_TOPIC}"
     slots = asyncio.Semaphore(concurrency)
 
@@ -45,6 +48,7 @@ async def backfill(
         count = 0
         batches = KeyedBatches(producer, topic)
         in_flight: tuple[asyncio.Future[Any], int] | None = None
+        first = True
 
         async def settle() -> None:
             nonlocal count, in_flight
@@ -56,19 +60,29 @@ async def backfill(
                 if progress is not None:
                     progress.advance(size)
 
-        async with slots:
-            first = True
-            async for page in pages(rest, entity, since=since, page_size=page_size):
-                if progress is not None:
-                    if first:
-                        progress.add_total(page.total)
-                    progress.read(len(page.records))
-                first = False
-                await batches.add_all(snapshot_values(entity, page.records, received_at=clock()))
-                sent = await batches.send()
-                await settle()
-                in_flight = (sent, len(page.records))
-        await settle()  # the next entity starts reading meanwhile
+        async def produce(page: Page) -> None:
+            nonlocal in_flight, first
+            if progress is not None:
+                if first:
+                    progress.add_total(page.total)
+                progress.read(len(page.records))
+            first = False
+            await batches.add_all(snapshot_values(entity, page.records, received_at=clock()))
+            sent = await batches.send()
+            await settle()
+            in_flight = (sent, len(page.records))
+
+        last: Page | None = None
+        entity_pages = pages(rest, entity, since=since, page_size=page_size)
+        async with slots, contextlib.aclosing(entity_pages):  # the org serves this query
+            async for page in entity_pages:
+                if page.last:
+                    last = page
+                    break
+                await produce(page)
+        if last is not None:  # shaped and produced while the next entity is read
+            await produce(last)
+        await settle()
         if progress is not None:
             progress.entity_done(entity)
         return count
