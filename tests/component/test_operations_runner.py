@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Mapping
 
 import fakeredis
 import pytest
+import redis.exceptions
 
 from workers.operations.progress import OperationProgress
 from workers.operations.queue import OperationQueue, processing_key, queue_key
@@ -128,3 +129,32 @@ async def test_an_id_without_its_hash_is_dropped(queue: OperationQueue) -> None:
     assert await queue.claim("backfill") == "gone"
     assert await runner.execute("backfill", "gone") == "missing"
     assert await queue._client.llen(processing_key(PREFIX, "backfill")) == 0
+
+
+async def test_a_redis_failure_while_polling_does_not_stop_the_runner(
+    queue: OperationQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    operation_id = await enqueue(queue, scope="Contact")
+    real_claim = queue.claim
+    failures = [ConnectionError("redis went away")]
+
+    async def flaky_claim(kind: str) -> str | None:
+        if failures:
+            raise redis.exceptions.ConnectionError(str(failures.pop()))
+        return await real_claim(kind)
+
+    monkeypatch.setattr(queue, "claim", flaky_claim)
+    monkeypatch.setattr("workers.operations.runner.REDIS_RETRY_SECONDS", 0.01)
+    runner = OperationsRunner(queue, {"backfill": reads_and_produces}, poll_interval=0.01)
+    task = asyncio.create_task(runner.run())
+    try:
+        for _ in range(200):
+            if (await queue.read(operation_id)).get("status") == "done":
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert (await queue.read(operation_id))["status"] == "done"
+    assert not failures

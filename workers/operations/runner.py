@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 
 import structlog
+from redis.exceptions import RedisError
 
 from workers.operations.metrics import OperationMetrics
 from workers.operations.progress import OperationProgress
@@ -27,6 +28,7 @@ Executor = Callable[[Mapping[str, str], OperationProgress], Awaitable[None]]
 """Runs one operation (its hash fields), counting on the progress; raises when it fails."""
 
 MAX_ERROR = 500
+REDIS_RETRY_SECONDS = 5.0
 
 
 def describe_error(exc: BaseException) -> str:
@@ -68,11 +70,15 @@ class OperationsRunner:
 
     async def _serve(self, kind: str) -> None:
         while True:
-            operation_id = await self._queue.claim(kind)
-            if operation_id is None:
-                await asyncio.sleep(self._poll_interval)
-            else:
-                await self.execute(kind, operation_id)
+            try:
+                operation_id = await self._queue.claim(kind)
+                if operation_id is None:
+                    await asyncio.sleep(self._poll_interval)
+                else:
+                    await self.execute(kind, operation_id)
+            except (RedisError, OSError) as exc:  # the bridge keeps streaming; try again later
+                log.warning("operations_redis_unavailable", kind=kind, error=type(exc).__name__)
+                await asyncio.sleep(REDIS_RETRY_SECONDS)
 
     async def execute(self, kind: str, operation_id: str) -> str:
         """Run one claimed operation to its outcome; returns the final status."""
