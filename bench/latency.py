@@ -2,6 +2,7 @@
 
     uv run --frozen python bench/latency.py [--rate 500] [--duration 30] [--persons 2000]
         [--redis-url URL] [--cometd] [--env LAWFUL_PIPELINE__BATCH_WITHIN=0.02 ...]
+        [--profile DIR]
 
 Starts the stack as `lawful demo` does (the emulator in this process with a seeded org, an
 embedded Tansu, Redis embedded or at --redis-url, `lawful bridge` and `lawful worker
