@@ -211,6 +211,12 @@ class ErasureSettings(BaseModel):
     )
     max_attempts: int = Field(5, ge=1, description="Attempts of a retriable failure per step")
     retry_wait_max: float = Field(30.0, gt=0, description="Longest back-off between attempts (s)")
+    blocked_retry_after: float = Field(
+        900.0,
+        gt=0,
+        description="Cool-down (s) after which a request blocked for a time-bound reason "
+        "(API limit or budget, Salesforce unavailable) is resumed without an operator",
+    )
     group_id: str = Field("lawful-erasure", description="Kafka consumer group of the executor")
     suppression_group_id: str = Field(
         "lawful-suppression", description="Kafka consumer group of the suppression check"

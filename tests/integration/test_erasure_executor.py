@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,12 +23,14 @@ from schemas.policy import Policy
 from tests.fixtures.emulator import EmulatorHandle
 from tests.integration.erasure_people import BuiltPerson, build_person
 from workers.erasure import cli_actions
+from workers.erasure.cooldown import RESUMED, retry_blocked
 from workers.erasure.executor import Executor, ExecutorConfig
 from workers.erasure.policy import load_policy
 from workers.erasure.sf import ErasureSalesforce
 from workers.erasure.store import ErasureRequest, RequestStore
 from workers.erasure.suppression import SuppressionList
 from workers.erasure.tombstones import TombstoneLog, read_jsonl
+from workers.salesforce.errors import SalesforceRequestError
 from workers.salesforce.rest import SimpleSalesforceRest
 from workers.settings import RedisSettings, SalesforceSettings, Settings
 
@@ -89,7 +93,12 @@ def env(
 
 
 def executor(
-    env: Env, recorder: Recorder, *, purge: bool = False, bulk_threshold: int = 1000
+    env: Env,
+    recorder: Recorder,
+    *,
+    purge: bool = False,
+    bulk_threshold: int = 1000,
+    blocked_retry_after: float | None = None,
 ) -> Executor:
     return Executor(
         sf=ErasureSalesforce(env.rest),
@@ -106,6 +115,7 @@ def executor(
             retry_wait_max=0.05,
             purge_recycle_bin=purge,
             bulk_threshold=bulk_threshold,
+            blocked_retry_after=blocked_retry_after,
         ),
     )
 
@@ -326,12 +336,56 @@ def where_leaked(emulator: EmulatorHandle, values: list[str]) -> list[tuple[str,
     return found
 
 
+def org_outcome(emulator: EmulatorHandle, person: BuiltPerson) -> dict[str, list[str]]:
+    """Per object, what became of each of the person's records (in creation order)."""
+    outcome: dict[str, list[str]] = {}
+    for sobject, ids in sorted(person.ids.items()):
+        table = emulator.org.store.tables.get(sobject, {})
+        states = []
+        for record_id in ids:
+            record = table.get(record_id)
+            if record is None:
+                states.append("purged")
+            elif record.get("IsDeleted"):
+                states.append("in recycle bin")
+            else:
+                states.append("masked" if not where_leaked_in(record, person) else "live")
+        outcome[sobject] = states
+    return outcome
+
+
+def where_leaked_in(record: dict[str, object], person: BuiltPerson) -> list[str]:
+    return [n for n, v in record.items() if any(p in str(v) for p in person.personal_values)]
+
+
+async def wait_for_state(store: RequestStore, request_id: str, state: str, within: float) -> None:
+    async with asyncio.timeout(within):
+        while True:
+            current = await store.get(request_id)
+            if current is not None and current.state == state:
+                return
+            await asyncio.sleep(0.05)
+
+
 async def test_emulator_faults_delay_but_never_corrupt(
-    emulator: EmulatorHandle, sf: Salesforce, env: Env
+    emulator: EmulatorHandle, sf: Salesforce, env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    person = build_person(sf)
+    """Token expiry, a 5xx burst and REQUEST_LIMIT_EXCEEDED mid-erasure: the request is blocked
+    (reason, alert) until the cool-down set through the environment ends, then finishes on its
+    own (`lawful erase run`'s scan, no operator) with the same org state as a fault-free run."""
+    monkeypatch.setenv("LAWFUL_ERASURE__BLOCKED_RETRY_AFTER", "1.5")
+    cooldown = Settings().erasure.blocked_retry_after
+    assert cooldown == 1.5
+    clean_person, person = build_person(sf), build_person(sf)
+    clean = executor(env, Recorder(), purge=True)
+    await request(clean.store, clean_person, "er-fault-free")
+    clean_done = await clean.run("er-fault-free")
+    assert clean_done is not None
+    assert clean_done.state == "done", clean_done.reason
+
     recorder = Recorder()
-    ex = executor(env, recorder, purge=True)
+    ex = executor(env, recorder, purge=True, blocked_retry_after=cooldown)
+    blocked_at: list[float] = []
 
     def faults(point: str) -> None:
         if point == "planned":
@@ -340,40 +394,85 @@ async def test_emulator_faults_delay_but_never_corrupt(
             emulator.org.faults.error_burst(5, 503)  # more than the adapter's own retries
         elif point == "deleting":
             emulator.org.exhaust_api()  # REQUEST_LIMIT_EXCEEDED mid-erasure (before the purge)
+        elif point == "blocked":
+            blocked_at.append(time.monotonic())
+            emulator.org.api_usage.reset()  # the org's rolling 24 h window frees up meanwhile
 
     ex.hook = faults
     await request(ex.store, person, "er-faults")
+    stop = asyncio.Event()
+    scanner = asyncio.create_task(retry_blocked(ex, stop))  # what `lawful erase run` runs
     try:
         blocked = await ex.run("er-faults")
+        assert blocked is not None
+        assert blocked.state == "blocked"
+        assert blocked.reason is not None
+        assert "REQUEST_LIMIT_EXCEEDED" in blocked.reason or "budget" in blocked.reason.lower()
+        assert "automatic retry at" in blocked.reason
+        assert blocked.retry_at is not None
+        assert await ex.store.due_retries(blocked.retry_at.timestamp()) == ["er-faults"]
+        assert [a for a in recorder.on("lawful.alerts.v1") if "BLOCKED" in a.model_dump_json()]
+        await wait_for_state(ex.store, "er-faults", "done", within=30)
     finally:
+        stop.set()
+        await scanner
         emulator.org.reset_faults()
-    assert blocked is not None
-    assert blocked.state == "blocked"
-    assert blocked.reason is not None
-    assert "REQUEST_LIMIT_EXCEEDED" in blocked.reason or "budget" in blocked.reason.lower()
-    assert [a for a in recorder.on("lawful.alerts.v1") if "BLOCKED" in a.model_dump_json()]
-    assert any(t.state == "masking" for t in blocked.history)
-    # the operator resumes it (`lawful erase resume`): a fresh adapter and executor finish it
-    earlier = [t.state for t in blocked.history if t.state != "blocked"][-1]
-    assert earlier == "purging"
-    await ex.store.put(blocked.moved("purging", "resumed"))
-    fresh_rest = SimpleSalesforceRest.from_settings(
-        SalesforceSettings.model_validate(
-            {"credentials_file": emulator.credentials_path, "auth_flow": "jwt"}
-        ),
-        registry=CollectorRegistry(),
-    )
-    try:
-        again = executor(Env(fresh_rest, env.redis, env.prefix, env.tmp), recorder, purge=True)
-        done = await again.run("er-faults")
-    finally:
-        fresh_rest.close()
+    done = await ex.store.get("er-faults")
     assert done is not None
     assert done.state == "done", done.reason
+    states = [t.state for t in done.history]
+    assert states.index("masking") < states.index("blocked")
+    (resumed,) = [t for t in done.history if t.reason == RESUMED]
+    assert states[states.index("blocked") + 1] == resumed.state == "purging"
+    blocked_step = done.history[states.index("blocked")]
+    assert (resumed.at - blocked_step.at).total_seconds() >= cooldown  # delayed, not skipped
+    assert blocked_at  # the hook saw the block
+    assert done.retry_at is None
+    assert await ex.store.due_retries(time.time() + 3600) == []
+    # never corrupt: the same end as the fault-free run, nothing personal, one tombstone
+    assert org_outcome(emulator, person) == org_outcome(emulator, clean_person)
     assert not where_leaked(emulator, person.personal_values)
     for sobject in ("Contact", "Lead", "Task", "ContactPointEmail"):
         assert not any(live(emulator, sobject, i) for i in person.ids[sobject]), sobject
     assert len(recorder.on("lawful.tombstones.v1")) == 1
+    notices = recorder.on("lawful.erasure-notifications.v1")
+    assert sorted(getattr(n, "recipient_id", "") for n in notices) == sorted(RECIPIENTS)
+    assert done.plan is not None
+    assert clean_done.plan is not None
+    assert len(done.plan.deletes) == len(clean_done.plan.deletes)
+    assert len(done.plan.masks) == len(clean_done.plan.masks)
+
+
+async def test_non_retriable_block_waits_for_an_operator(
+    emulator: EmulatorHandle, sf: Salesforce, env: Env
+) -> None:
+    """A refusal that time cannot fix (missing permission) stays blocked: no retry time, no
+    automatic resume however long the scan runs."""
+    person = build_person(sf)
+    recorder = Recorder()
+    ex = executor(env, recorder, blocked_retry_after=0.1)
+
+    async def refused(*args: object) -> object:
+        raise SalesforceRequestError(403, "INSUFFICIENT_ACCESS", "no delete permission")
+
+    ex.sf.mask_then_delete = refused  # type: ignore[method-assign,assignment]
+    await request(ex.store, person, "er-refused")
+    blocked = await ex.run("er-refused")
+    assert blocked is not None
+    assert blocked.state == "blocked"
+    assert blocked.retry_at is None
+    assert "INSUFFICIENT_ACCESS" in (blocked.reason or "")
+    stop = asyncio.Event()
+    scanner = asyncio.create_task(retry_blocked(ex, stop))
+    await asyncio.sleep(1.0)
+    stop.set()
+    await scanner
+    still = await ex.store.get("er-refused")
+    assert still is not None
+    assert still.state == "blocked"
+    assert [t.state for t in still.history].count("blocked") == 1
+    assert await ex.store.due_retries(time.time() + 3600) == []
+    assert all(live(emulator, "Contact", i) for i in person.ids["Contact"])
 
 
 async def test_large_graphs_use_bulk_hard_delete(

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import signal
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import structlog
 from prometheus_client import CollectorRegistry
@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from workers.bridge.health import health_app, start_health_server
 from workers.bridge.kafka import build_consumer
 from workers.erasure import outputs
+from workers.erasure.cooldown import retry_blocked
 from workers.erasure.executor import Executor, describe_plan
 from workers.erasure.intake import request_message
 from workers.erasure.kafka import KafkaProducer
@@ -27,7 +28,7 @@ from workers.erasure.service import (
 )
 from workers.erasure.status import get_request, list_requests
 from workers.erasure.steps import plan_request
-from workers.erasure.store import ErasureRequest, RequestStore, State
+from workers.erasure.store import ErasureRequest, RequestStore
 from workers.erasure.suppression import new_request_id
 from workers.salesforce.rest import SimpleSalesforceRest
 from workers.settings import Settings
@@ -101,12 +102,9 @@ async def resume(settings: Settings, request_id: str) -> str | None:
         current = await store.get(request_id)
         if current is None or current.state != "blocked":
             return None
-        earlier = [t.state for t in current.history if t.state != "blocked"]
-        back = cast(State, earlier[-1] if earlier else "received")
-        await store.put(
-            current.moved(back, "resumed by operator").model_copy(update={"attempts": 0})
-        )
-        return back
+        resumed = current.resumed("resumed by operator")
+        await store.put(resumed)
+        return resumed.state
     finally:
         await client.aclose()
 
@@ -157,6 +155,7 @@ async def run(settings: Settings) -> None:
             consume(requests, lambda raw: handle_person_message(executor, raw), stop),
             consume(cdc, lambda raw: handle_cdc(raw, executor.suppression, producer), stop),
             refresh_metrics(executor, stop),
+            retry_blocked(executor, stop),
         )
     finally:
         for signum in SIGNALS:

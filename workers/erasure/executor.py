@@ -13,7 +13,7 @@ import contextlib
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 
@@ -26,6 +26,7 @@ from schemas.policy import Policy
 from schemas.tombstone import RecipientNotice
 from workers.erasure import outputs
 from workers.erasure.catalogue import EngineCatalogue
+from workers.erasure.cooldown import RequestLocks, cools_down
 from workers.erasure.graph import GraphResolver
 from workers.erasure.metrics import ErasureMetrics
 from workers.erasure.sf import ErasureSalesforce, failed
@@ -59,6 +60,7 @@ class ExecutorConfig:
     identity_required: bool = False
     max_attempts: int = 5
     retry_wait_max: float = 30.0
+    blocked_retry_after: float | None = 900.0  # None: every blocked request waits for an operator
     service_identity: str = "lawful-erasure"
     hash_key: bytes | None = None
 
@@ -78,6 +80,7 @@ class Executor:
     hook: Callable[[str], None] = lambda point: None  # tests crash the process here
     resolver: GraphResolver = field(init=False)
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
+    locks: RequestLocks = field(default_factory=RequestLocks)
 
     @property
     def stopping(self) -> bool:
@@ -105,6 +108,15 @@ class Executor:
         await self.metrics.refresh(self.store)
         return saved
 
+    async def resume(self, request: ErasureRequest, reason: str) -> ErasureRequest:
+        """Put a blocked request back in the state it was blocked in (persisted; `run` goes on)."""
+        resumed = request.resumed(reason)
+        self.metrics.moved(request.state, resumed.state)
+        log.info("erasure_state", request_id=request.request_id, state=resumed.state, reason=reason)
+        saved = await self._save(resumed, "resumed")
+        await self.metrics.refresh(self.store)
+        return saved
+
     async def engine_policy(self) -> Policy:
         """The purposes and rules planning folds the person with."""
         return await self.catalogue.policy() if self.catalogue is not None else self.engine
@@ -114,7 +126,12 @@ class Executor:
         return not (waiting and request.verified_at is None)
 
     async def run(self, request_id: str) -> ErasureRequest | None:
-        """Drive the request as far as it can go now; returns its latest persisted state."""
+        """Drive the request as far as it can go now; returns its latest persisted state (one
+        driver per request at a time: a message and the cool-down scan may both ask)."""
+        async with self.locks.hold(request_id):
+            return await self._run(request_id)
+
+    async def _run(self, request_id: str) -> ErasureRequest | None:
         request = await self.store.get(request_id)
         while request is not None and request.state not in ("done", "failed", "blocked"):
             if self.stopping:
@@ -144,10 +161,13 @@ class Executor:
             with contextlib.suppress(TimeoutError):  # a drain does not wait for the back-off
                 await asyncio.wait_for(self.stopped.wait(), wait)
             return await self._save(current.model_copy(update={"attempts": attempts}), "retry")
-        blocked = await self._move(
-            current.model_copy(update={"attempts": attempts}), "blocked", reason
-        )
         now = datetime.now(UTC)
+        retry_at = None
+        if cools_down(exc) and self.config.blocked_retry_after is not None:
+            retry_at = now + timedelta(seconds=self.config.blocked_retry_after)
+            reason = f"{reason[:440]}; automatic retry at {retry_at.isoformat(timespec='seconds')}"
+        update = {"attempts": attempts, "retry_at": retry_at}
+        blocked = await self._move(current.model_copy(update=update), "blocked", reason)
         key = f"erasure-blocked:{request.request_id}:{attempts}"
         message = outputs.alert(
             AlertType.ERASURE_BLOCKED,

@@ -81,6 +81,7 @@ def build_executor(
             identity_required=conf.identity_required,
             max_attempts=conf.max_attempts,
             retry_wait_max=conf.retry_wait_max,
+            blocked_retry_after=conf.blocked_retry_after,
             service_identity=conf.service_identity,
             hash_key=key,
         ),

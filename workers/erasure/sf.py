@@ -28,6 +28,10 @@ class ErasureSalesforce:
         self.calls = 0
         self._version = ""
 
+    def recheck_budget(self) -> None:
+        """Forget the last usage seen: the next call asks Salesforce again (after a cool-down)."""
+        self.rest.budget.forget()
+
     async def _restful(self, op: str, path: str, **kwargs: Any) -> Any:
         self.calls += 1
         return await self.rest._call(op, lambda sf: sf.restful(path, **kwargs))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Literal, cast
 
 import redis.asyncio
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,6 +59,9 @@ class ErasureRequest(BaseModel):
     published: tuple[str, ...] = Field(default=(), description="Side effects already produced")
     executed_at: datetime | None = None
     attempts: int = 0
+    retry_at: datetime | None = Field(
+        default=None, description="When a request blocked for a time-bound reason resumes"
+    )
     api_calls: int = 0
     history: tuple[Transition, ...] = ()
 
@@ -67,6 +70,12 @@ class ErasureRequest(BaseModel):
         return self.model_copy(
             update={"state": state, "reason": reason, "history": (*self.history, step)}
         )
+
+    def resumed(self, reason: str) -> ErasureRequest:
+        """Back to the state it was blocked in (attempts and retry time cleared)."""
+        earlier = [t.state for t in self.history if t.state != "blocked"]
+        back = cast(State, earlier[-1] if earlier else "received")
+        return self.moved(back, reason).model_copy(update={"attempts": 0, "retry_at": None})
 
     def chunk_done(self, step: str, index: int) -> ErasureRequest:
         chunks = {**self.done_chunks, step: [*self.done_chunks.get(step, []), index]}
@@ -82,6 +91,7 @@ class RequestStore:
         self.prefix = prefix
         self.index = f"{prefix}erasure:requests"
         self.open_index = f"{prefix}erasure:open"  # not done/failed, by received_at
+        self.retry_index = f"{prefix}erasure:blocked-retry"  # blocked, by retry time
 
     def key(self, request_id: str) -> str:
         return f"{self.prefix}erasure:request:{request_id}"
@@ -99,7 +109,19 @@ class RequestStore:
                 pipe.zrem(self.open_index, request.request_id)
             else:
                 pipe.zadd(self.open_index, {request.request_id: received})
+            if request.state == "blocked" and request.retry_at is not None:
+                pipe.zadd(self.retry_index, {request.request_id: request.retry_at.timestamp()})
+            else:
+                pipe.zrem(self.retry_index, request.request_id)
             await pipe.execute()
+
+    async def drop_retry(self, request_id: str) -> None:
+        await self.redis.zrem(self.retry_index, request_id)
+
+    async def due_retries(self, now: float, limit: int = 100) -> list[str]:
+        """Ids of blocked requests whose cool-down ended by `now` (epoch seconds), oldest first."""
+        raw = await self.redis.zrangebyscore(self.retry_index, "-inf", now, start=0, num=limit)
+        return [r.decode() if isinstance(r, bytes) else str(r) for r in raw]
 
     async def many(self, request_ids: list[str]) -> list[ErasureRequest]:
         """The stored requests of `request_ids`, in that order (unknown ids left out)."""

@@ -86,6 +86,12 @@ class ApiBudget:
             self._usage = usage
         self._metrics.api_usage_ratio.set(usage.ratio)
 
+    def forget(self) -> None:
+        """Drop the last observed usage: the next call is sent and re-reads it (after a cool-down
+        an exhausted budget would otherwise refuse every call without asking Salesforce)."""
+        with self._lock:
+            self._usage = None
+
     def acquire(self) -> None:
         """Reserve one request or raise `ApiBudgetExhaustedError` (non-retriable)."""
         with self._lock:
