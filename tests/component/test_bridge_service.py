@@ -152,6 +152,32 @@ async def test_replay_id_is_stored_only_after_every_delivery_in_order() -> None:
     await asyncio.gather(task, return_exceptions=True)
 
 
+async def test_waiting_events_are_stored_with_one_write_per_channel() -> None:
+    store = MemoryStore()
+    writes: list[int] = []
+    save = store.save
+
+    async def counted(channel: str, replay_id: int) -> bool:
+        writes.append(replay_id)
+        return await save(channel, replay_id)
+
+    store.save = counted  # type: ignore[method-assign]
+    script: list[dict[str, Any] | Exception] = [
+        cdc(n, "Contact", "UPDATE", f"003{n:03d}") for n in range(40, 46)
+    ]
+    producer = ManualProducer(auto=False)
+    bridge = bridge_for(ScriptedSource(store, script), producer, store)
+    task = asyncio.create_task(bridge.run())
+    await until(lambda: len(producer.deliveries) == 6)
+    for delivery in producer.deliveries:
+        delivery.set_result(None)
+    await until(lambda: store.positions.get(ALL) == 45)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert writes == [45]  # the six waiting events: one write, of the last id
+    assert bridge.metrics.events_acked.labels(ALL)._value.get() == 6
+
+
 async def test_failed_produce_stops_the_bridge_without_storing_the_position() -> None:
     store = MemoryStore()
     producer = ManualProducer(auto=False)

@@ -49,6 +49,10 @@ class Producer(Protocol):
     async def send(self, topic: str, value: bytes, key: bytes) -> asyncio.Future[Any]: ...
 
 
+ACK_GROUP_MAX = 1000
+"""Events whose replay id is stored by one write at most."""
+
+
 @dataclass(frozen=True)
 class _Pending:
     event: StreamEvent
@@ -162,19 +166,30 @@ class Bridge:
     # -- acknowledging --------------------------------------------------------------------------
 
     async def _acknowledge(self) -> None:
+        """In delivery order: wait for the broker's acks of every waiting event, then store the
+        replay id of the last one per channel (one Redis write per group, not per event: the
+        store only moves forward, and every earlier event of the group is acknowledged)."""
         while True:
-            pending = await self._pending.get()
+            group = [await self._pending.get()]
+            while not self._pending.empty() and len(group) < ACK_GROUP_MAX:
+                group.append(self._pending.get_nowait())
             try:
-                for delivery in pending.deliveries:
-                    await delivery  # raises when the broker refused the message
-                await pending.event.ack()
-                channel = pending.event.channel
-                self.metrics.events_acked.labels(channel).inc()
-                if pending.event_time is not None:
-                    lag = (self._clock() - pending.event_time).total_seconds()
-                    self.metrics.replay_lag.labels(channel).set(max(0.0, lag))
+                last: dict[str, _Pending] = {}
+                for pending in group:
+                    for delivery in pending.deliveries:
+                        await delivery  # raises when the broker refused the message
+                    last[pending.event.channel] = pending
+                for pending in last.values():
+                    await pending.event.ack()
+                for pending in group:
+                    channel = pending.event.channel
+                    self.metrics.events_acked.labels(channel).inc()
+                    if pending.event_time is not None:
+                        lag = (self._clock() - pending.event_time).total_seconds()
+                        self.metrics.replay_lag.labels(channel).set(max(0.0, lag))
             finally:
-                self._pending.task_done()
+                for _ in group:
+                    self._pending.task_done()
 
     # -- replay expiry --------------------------------------------------------------------------
 
