@@ -141,7 +141,7 @@ class PipelineSettings(BaseModel):
         32768, ge=1, description="Events buffered per source topic (above one fetch)"
     )
     producer_linger: float = Field(
-        0.05, ge=0, description="Seconds the producer waits to batch output and changelog writes"
+        0.005, ge=0, description="Seconds the producer waits to batch output and changelog writes"
     )
     producer_max_batch_size: int = Field(
         262144, ge=16384, description="Bytes per produced record batch (a batch's outputs)"
@@ -163,7 +163,7 @@ class PipelineSettings(BaseModel):
     )
     batch_max: int = Field(1000, ge=1, description="Events handled per batch at most")
     batch_within: float = Field(
-        0.1, gt=0, description="Seconds a batch waits to fill before it is handled"
+        0.02, gt=0, description="Seconds a batch waits to fill before it is handled"
     )
 
 
