@@ -16,7 +16,7 @@ from schemas.codes import Reason
 from schemas.enums import Basis, Channel
 from schemas.messages import PermissionCell, PermissionsSnapshot
 from tests.component.test_projection_builders import PURPOSES, cell, days, snapshot
-from workers.projection import search
+from workers.projection import scan
 from workers.projection.keys import Keys, cell_tuple
 from workers.projection.query import SearchQuery
 from workers.projection.scan import Count
@@ -104,7 +104,7 @@ def _expected(snaps: list[PermissionsSnapshot], query: SearchQuery) -> list[str]
     return [i for _, i in sorted(found)]
 
 
-def _always(limit: int, count: Count, population: int) -> bool:
+def _always(limit: int, count: Count) -> bool:
     return count.total > 0
 
 
@@ -144,7 +144,7 @@ async def test_pages_and_totals_equal_brute_force(
     try:
         await write_snapshots(client, keys, snaps)
         expected = _expected(snaps, SearchQuery.model_validate(filters))
-        forced = patch.object(search, "worth_walking", _always) if walk else nullcontext()
+        forced = patch.object(scan, "worth_walking", _always) if walk else nullcontext()
         with forced:
             seen, totals = await _paged(client, keys, filters, limit)
     finally:
@@ -178,7 +178,7 @@ async def test_clustered_matches_give_up_walking_and_materialise() -> None:
                  for i in range(3000)]  # fmt: skip
         await write_snapshots(client, keys, snaps)
         filters: dict[str, object] = {"purpose": "MARKETING", "permitted": "true"}
-        with patch.object(search, "worth_walking", _always):
+        with patch.object(scan, "worth_walking", _always):
             seen, totals = await _paged(client, keys, filters, 7)
         digest = SearchQuery.model_validate(filters).digest()
         assert await client.exists(keys.result(digest))  # the walk gave up within its budget

@@ -34,32 +34,41 @@ def _text(value: bytes | str) -> str:
 
 @dataclass(frozen=True)
 class Count:
-    """How many persons match, and the size of the smallest group (what materialising costs)."""
+    """Persons matching (or an estimate), the smallest group's size (what materialising walks)
+    and how many persons there are (what walking reads per match)."""
 
     total: int
     smallest: int
+    population: int
 
 
 async def count_matches(
-    client: redis.asyncio.Redis, groups: Sequence[Sequence[str]]
+    client: redis.asyncio.Redis, keys: Keys, groups: Sequence[Sequence[str]], limit: int
 ) -> Count | None:
-    """|intersection of the groups' unions|, or None when a union is too wide to count cheaply.
+    """The exact number of matches when walking pays, else None (materialise instead).
 
-    One key alone is its SCARD (SINTERCARD would walk it); several are SINTERCARD, which walks
-    the smallest; a union of up to MAX_UNION keys is counted by inclusion-exclusion."""
+    The groups' sizes first give an estimate (as if independent) that rules out walking before
+    any intersection is counted; then one key alone is its SCARD (SINTERCARD would walk it),
+    several are SINTERCARD (walks the smallest), and a union of up to MAX_UNION keys is counted
+    by inclusion-exclusion."""
     async with client.pipeline(transaction=False) as pipe:
+        pipe.zcard(keys.ordered)
         for group in groups:
             for key in group:
                 pipe.scard(key)
         replies = iter(await pipe.execute())
+    population = int(next(replies))
     sizes = [{key: int(next(replies)) for key in group} for group in groups]
-    smallest = min(sum(group.values()) for group in sizes)
+    group_sizes = [min(sum(group.values()), population) for group in sizes]
     present = [[key for key, size in group.items() if size] for group in sizes]
-    if any(not group for group in present):
-        return Count(0, 0)  # (SINTERCARD of a missing key is 0; fakeredis answers WRONGTYPE)
     singles = [group[0] for group in present if len(group) == 1]
     unions = [group for group in present if len(group) > 1]
-    if len(unions) > 1 or (unions and len(unions[0]) > MAX_UNION):
+    if not population or not all(present) or len(unions) > 1:
+        return None  # nothing matches (materialising says so cheaply) or too wide to count
+    if unions and len(unions[0]) > MAX_UNION:
+        return None
+    estimate = population * math.prod(size / population for size in group_sizes)
+    if not worth_walking(limit, Count(max(round(estimate), 1), min(group_sizes), population)):
         return None
     terms = [
         (*subset, *singles)
@@ -76,15 +85,16 @@ async def count_matches(
     for term in terms:
         size = known[term[0]] if len(term) == 1 else int(intersections[term])
         total += size if not unions or (len(term) - len(singles)) % 2 else -size
-    return Count(total, smallest)
+    counted = Count(total, min(group_sizes), population)
+    return counted if worth_walking(limit, counted) else None
 
 
-def worth_walking(limit: int, count: Count, population: int) -> bool:
+def worth_walking(limit: int, count: Count) -> bool:
     """Walking reads about `limit / density` ids per page at WALK_COST each; materialising
     walks the smallest group and stores every match once."""
-    if count.total == 0:
+    if count.total <= 0:
         return False
-    reads = limit * population / count.total
+    reads = limit * count.population / count.total
     return reads <= WALK_LIMIT and reads * WALK_COST <= count.smallest + count.total
 
 

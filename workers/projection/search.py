@@ -27,7 +27,6 @@ from workers.projection.scan import (
     count_matches,
     first_chunk,
     walk,
-    worth_walking,
 )
 from workers.projection.store import decode_snapshot
 
@@ -178,15 +177,11 @@ async def _walked_page(
         total_text, chunk_text, after = _text(boundary).split(" ", 2)
         total, chunk, start = int(total_text), int(chunk_text), after
     else:
-        counted = await count_matches(client, groups)
-        population = int(await client.zcard(keys.ordered))
-        if counted is None or not worth_walking(query.limit, counted, population):
+        counted = await count_matches(client, keys, groups, query.limit)
+        if counted is None:
             return None
-        total, chunk, start = (
-            counted.total,
-            first_chunk(query.limit, counted.total, population),
-            None,
-        )
+        total, start = counted.total, None
+        chunk = first_chunk(query.limit, total, counted.population)
     budget = min(SCAN_BUDGET, 4 * chunk)  # clustered matches: give up early, materialise
     ids = await walk(
         client, keys, groups, after=start, wanted=query.limit, chunk=chunk, budget=budget
