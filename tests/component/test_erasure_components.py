@@ -12,16 +12,17 @@ import pytest
 import redis.asyncio
 
 from handlers.erasure_person import identifier_hashes
+from schemas.codes import AlertType
 from schemas.config import RulesConfig
 from schemas.enums import SuppressionScope
 from schemas.events import ErasureIdentityReceived, ErasureRequested, SuppressionAdded
-from schemas.messages import PersonMessage, SalesforceEvent
+from schemas.messages import AlertMessage, PersonMessage, SalesforceEvent
 from schemas.policy import Policy
 from workers.cli import main
 from workers.erasure.executor import Executor, ExecutorConfig
 from workers.erasure.intake import apply_message, request_id_of
 from workers.erasure.policy import load_policy
-from workers.erasure.service import handle_person_message
+from workers.erasure.service import handle_cdc, handle_person_message
 from workers.erasure.status import get_request, list_requests
 from workers.erasure.store import RequestStore
 from workers.erasure.suppression import SuppressionList, check_created
@@ -90,6 +91,36 @@ async def test_recreated_lead_with_the_same_email_is_suppressed(
     assert await check_created(phone, suppression) is not None
     other = cdc("Lead", {"Email": "bob@example.org", "IndividualId": "0PK000000000009"})
     assert await check_created(other, suppression) is None
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, object]] = []
+
+    async def send(self, topic: str, key: str, value: object) -> None:
+        self.sent.append((topic, key, value))
+
+
+async def test_lead_without_an_individual_still_raises_the_alert(
+    client: redis.asyncio.Redis,
+) -> None:
+    suppression = SuppressionList(client, "t:", KEY)
+    graph = {"Contact": [{"Id": "003", "Email": "ada@example.org"}]}
+    await suppression.add(identifier_hashes(graph, "UK", KEY), SuppressionScope.DM_ALL)
+    recorder = Recorder()
+    bare = cdc("Lead", {"Email": "ADA@example.org"})  # a web form creates a Lead only
+    match = await handle_cdc(bare.model_dump_json().encode(), suppression, recorder)
+    assert match is not None
+    assert match.individual_id is None
+    assert await check_created(bare, suppression) is None  # no Individual: no engine event
+    ((topic, key, alert),) = recorder.sent
+    assert (topic, key) == ("lawful.alerts.v1", "00Qnew")
+    assert isinstance(alert, AlertMessage)
+    assert alert.type is AlertType.SUPPRESSION_MATCH
+    linked = cdc("Lead", {"Email": "ada@example.org", "IndividualId": "0PK000000000009"})
+    await handle_cdc(linked.model_dump_json().encode(), suppression, recorder)
+    assert [t for t, _, _ in recorder.sent[1:]] == ["lawful.person-events.v1", "lawful.alerts.v1"]
+    assert "ada" not in str([v for _, _, v in recorder.sent]).lower()
 
 
 async def test_tombstone_log_is_idempotent_and_tampering_is_reported(

@@ -24,7 +24,12 @@ from workers.erasure.metrics import ErasureMetrics
 from workers.erasure.policy import load_policy
 from workers.erasure.sf import ErasureSalesforce
 from workers.erasure.store import RequestStore
-from workers.erasure.suppression import SuppressionList, check_created
+from workers.erasure.suppression import (
+    SuppressionList,
+    SuppressionMatch,
+    find_match,
+    suppression_message,
+)
 from workers.erasure.tombstones import TombstoneLog
 from workers.pipeline.purposes import load_rules
 from workers.salesforce.rest import SimpleSalesforceRest
@@ -127,30 +132,30 @@ async def resume_pending(executor: Executor, limit: int = 10_000) -> int:
 
 async def handle_cdc(
     raw: bytes | None, suppression: SuppressionList, producer: outputs.Producer
-) -> PersonMessage | None:
-    """Flag a created Lead/Contact/contact point matching the suppression list."""
+) -> SuppressionMatch | None:
+    """Flag a created Lead/Contact/contact point matching the suppression list: the engine's
+    SUPPRESSION event for its Individual (when it names one) and a SUPPRESSION_MATCH alert."""
     if raw is None:
         return None
     try:
         event = SalesforceEvent.model_validate_json(raw)
     except ValidationError:
         return None
-    message = await check_created(event, suppression)
+    match = await find_match(event, suppression)
+    if match is None:
+        return None
+    message = suppression_message(event, match)
     if message is not None:
         await producer.send(outputs.PERSON_EVENTS, message.individual_id, message)
-        key = f"suppression-match:{event.record_id}"
-        cause = f"{event.entity or ''} {event.record_id} re-created an erased person"
-        alert = outputs.alert(
-            AlertType.SUPPRESSION_MATCH,
-            message.individual_id,
-            "",
-            at=datetime.now(UTC),
-            cause=cause,
-            key=key,
-        )
-        await producer.send(outputs.ALERTS, message.individual_id, alert)
-        log.warning("suppression_match", record_id=event.record_id)
-    return message
+    person = match.individual_id or match.record_id  # the alert names the record without one
+    key = f"suppression-match:{match.record_id}"
+    cause = f"{match.entity} {match.record_id} re-created an erased person"
+    alert = outputs.alert(
+        AlertType.SUPPRESSION_MATCH, person, "", at=datetime.now(UTC), cause=cause, key=key
+    )
+    await producer.send(outputs.ALERTS, person, alert)
+    log.warning("suppression_match", record_id=match.record_id, linked=message is not None)
+    return match
 
 
 async def consume(

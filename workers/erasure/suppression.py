@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis.asyncio
@@ -65,35 +66,62 @@ def individual_of(event: SalesforceEvent) -> str | None:
     return None
 
 
-async def check_created(
+@dataclass(frozen=True)
+class SuppressionMatch:
+    """A created record whose identifier is on the suppression list (hashes and ids only)."""
+
+    record_id: str
+    entity: str
+    scope: SuppressionScope
+    digest: str
+    individual_id: str | None  # None: the record names no Individual (alert only)
+
+
+async def find_match(
     event: SalesforceEvent, suppression: SuppressionList
-) -> PersonMessage | None:
-    """A SUPPRESSION engine event when a created Lead/Contact/contact point hits the list."""
+) -> SuppressionMatch | None:
+    """The suppression entry a created Lead/Contact/contact point hits, with or without an
+    Individual (a system re-creating the person often sets none)."""
     header = event.payload.get("ChangeEventHeader") or {}
     entity = event.entity or header.get("entityName")
     if event.change_type not in ("CREATE", "SNAPSHOT") or entity not in CHECKED:
         return None
-    individual_id = individual_of(event)
     for field, kind in CHECKED[str(entity)]:
         value = event.payload.get(field)
-        if not value or individual_id is None:
+        if not value:
             continue
         found = await suppression.match(kind, str(value))
         if found is not None:
             scope, digest = found
-            return PersonMessage(
-                individual_id=individual_id,
-                kind="EVENT",
-                event=SuppressionAdded(
-                    event_id=f"suppression:{event.record_id}:{digest[:16]}",
-                    occurred_at=datetime.now(UTC),
-                    scope=scope,
-                    identifier_hash=digest,
-                ),
-                source_record_id=event.record_id,
-                source_replay_id=event.replay_id,
-            )
+            record_id = event.record_id or ""
+            return SuppressionMatch(record_id, str(entity), scope, digest, individual_of(event))
     return None
+
+
+def suppression_message(event: SalesforceEvent, match: SuppressionMatch) -> PersonMessage | None:
+    """The engine's SUPPRESSION event for the matched person (None without an Individual)."""
+    if match.individual_id is None:
+        return None
+    return PersonMessage(
+        individual_id=match.individual_id,
+        kind="EVENT",
+        event=SuppressionAdded(
+            event_id=f"suppression:{event.record_id}:{match.digest[:16]}",
+            occurred_at=datetime.now(UTC),
+            scope=match.scope,
+            identifier_hash=match.digest,
+        ),
+        source_record_id=event.record_id,
+        source_replay_id=event.replay_id,
+    )
+
+
+async def check_created(
+    event: SalesforceEvent, suppression: SuppressionList
+) -> PersonMessage | None:
+    """A SUPPRESSION engine event when a created record of an Individual hits the list."""
+    match = await find_match(event, suppression)
+    return None if match is None else suppression_message(event, match)
 
 
 def new_request_id() -> str:
