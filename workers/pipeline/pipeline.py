@@ -59,7 +59,8 @@ class Pipeline:
         self.topic_names = {name: topic.get_topic_name() for name, topic in self.topics.items()}
         self.outbox = Outbox(
             lambda: self.app.producer,
-            default_partitioner=self.app.conf.producer_partitioner is None,
+            # getattr: Faust types the setting as a method of Settings, which mypy rejects
+            default_partitioner=getattr(self.app.conf, "producer_partitioner", None) is None,
         )
         self._sent = {name: self.metrics.events_out.labels(topic=name) for name in self.topic_names}
         self.records_table = self._table("records")
