@@ -17,6 +17,7 @@ from schemas.enums import Channel
 from schemas.messages import PermissionCell, PermissionsSnapshot
 from workers.salesforce.collections import SaveResult
 from workers.salesforce.errors import ApiBudgetExhaustedError
+from workers.salesforce.limits import ApiBudget, SalesforceMetrics
 from workers.writeback.service import Writeback
 from workers.writeback.status import STATUS_FIELD
 from workers.writeback.writer import StatusWriter, WritebackMetrics
@@ -133,3 +134,31 @@ async def test_an_unchanged_status_is_not_written_again() -> None:
     await run_until(writeback, 2)
     assert [[r["Id"] for r in call] for call in org.calls] == [["0PKA"], ["0PKB"]]
     assert consumer.commits == [1, 3]
+
+
+class BudgetedSalesforce(FakeSalesforce):
+    """A REST adapter whose real `ApiBudget` saw the allowance used up; the org's window then
+    frees up, which only a call that reaches Salesforce can observe."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.budget = ApiBudget(0.5, SalesforceMetrics(CollectorRegistry()))
+        self.budget.observe("api-usage=7500/15000")
+
+    async def update(
+        self, sobject: str, records: Sequence[Mapping[str, Any]], *, all_or_none: bool = False
+    ) -> list[SaveResult]:
+        self.budget.acquire()  # raises while the last observed usage is exhausted
+        try:
+            self.budget.observe("api-usage=10/15000")  # a new day: the response says so
+            return await super().update(sobject, records, all_or_none=all_or_none)
+        finally:
+            self.budget.release()
+
+
+async def test_an_exhausted_budget_is_asked_again_after_the_pause() -> None:
+    consumer, org = FakeConsumer([snapshot("0PKA", 1, permitted=True)]), BudgetedSalesforce()
+    writeback = service(consumer, org)
+    await run_until(writeback, 1)
+    assert len(org.calls) == 1
+    assert consumer.commits == [1]

@@ -94,6 +94,7 @@ class Writeback:
             except (ApiBudgetExhaustedError, SalesforceUnavailableError) as exc:
                 log.warning("writeback_paused", error=type(exc).__name__, retry_in=self._retry_wait)
                 await asyncio.sleep(self._retry_wait)
+                self._writer.recheck_budget()
                 continue
             except SalesforceRequestError as exc:  # permanent: retrying cannot help
                 log.exception(

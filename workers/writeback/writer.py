@@ -57,6 +57,13 @@ class StatusWriter:
         self._metrics = metrics
         self._limiter = AsyncLimiter(calls_per_minute, 60)
 
+    def recheck_budget(self) -> None:
+        """After a pause: let the next call ask Salesforce for the usage again (an exhausted
+        budget refuses every call without asking, so the write-back would never resume)."""
+        budget = getattr(self._rest, "budget", None)
+        if budget is not None:
+            budget.forget()
+
     async def write(
         self, updates: Sequence[dict[str, Any]], on_saved: Callable[[dict[str, Any]], None]
     ) -> int:
