@@ -20,6 +20,7 @@ from schemas.events import (
     CallAttempted,
     ChannelOptedOut,
     ConsentReconfirmed,
+    ConsentRecordDeleted,
     ConsentRecorded,
     DncListed,
     DncRemoved,
@@ -120,6 +121,53 @@ def _notice_known(state: PersonState, e: ConsentRecorded) -> bool:
         for key, history in state.consents.items()
         if key.startswith(prefix)
         for record in history
+    )
+
+
+def consent_record_deleted(state: PersonState, e: ConsentRecordDeleted, policy: Policy) -> Step:
+    """Art. 7(1): a deleted record no longer proves consent, so its grants are dropped; its
+    withdrawals and other non-granting statuses stay (deleting one revives no older consent)."""
+    consents = dict(state.consents)
+    audits: list[tuple[AuditType, dict[str, Any]]] = []
+    purposes: set[str] = set()
+    channels: set[Channel] | None = set()
+    for key, history in state.consents.items():
+        removed = [r for r in history if _granted_by(r, e.record_id)]
+        if not removed:
+            continue
+        kept = tuple(r for r in history if not _granted_by(r, e.record_id))
+        if kept:
+            consents[key] = kept
+        else:
+            del consents[key]  # no key: the cell decides as if never consented (alerts too)
+        first = removed[0]
+        audit = {
+            "purpose_id": first.purpose_id,
+            "channel": first.channel,
+            "lawful_basis": Basis.CONSENT,
+            "new_state": {"record_deleted": e.record_id, "removed": len(removed)},
+        }
+        audits.append((AuditType.CONSENT_RECORDED, audit))
+        # R3: a removed notice version may have been the purpose's notice on every channel
+        noticed = any(r.notice_version for r in removed)
+        cells = _cells(policy, first.purpose_id, None if noticed else first.channel)
+        purposes |= cells.purpose_ids if cells.purpose_ids is not None else set(policy.purposes)
+        if channels is not None and cells.channels is not None:
+            channels |= cells.channels
+        else:
+            channels = None
+    if not audits:
+        return Step()
+    affected = CellsAffected(frozenset(purposes), None if channels is None else frozenset(channels))
+    return Step({"consents": consents}, audits, cells=affected)
+
+
+def _granted_by(record: ConsentRecorded, record_id: str) -> bool:
+    source = record.source
+    return (
+        record.status is ConsentStatus.OPT_IN
+        and source is not None
+        and source.record_id == record_id
     )
 
 
@@ -495,6 +543,7 @@ Handler = Callable[[PersonState, Any, Policy], Step]
 
 HANDLERS: dict[type[BaseEvent], Handler] = {
     ConsentRecorded: consent_recorded,
+    ConsentRecordDeleted: consent_record_deleted,
     DoubleOptInConfirmed: doi_confirmed,
     ConsentReconfirmed: reconfirmed,
     EngagementRecorded: engagement,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from handlers.fast_models import construct
 from handlers.mapping_base import RecordChange
@@ -14,6 +15,7 @@ from schemas.events import (
     BasisChangeRequested,
     ChannelOptedOut,
     ConsentReconfirmed,
+    ConsentRecordDeleted,
     ConsentRecorded,
     DoubleOptInConfirmed,
     ErasureRequested,
@@ -189,9 +191,29 @@ def _stop_or_return(change: RecordChange, recorded: ConsentRecorded) -> ChannelO
     )
 
 
+def consent_record_deleted(change: RecordChange) -> ConsentRecordDeleted:
+    """A deleted ContactPointTypeConsent: the proof is gone (Art. 7(1)). Dated by the commit:
+    a DELETE carries no fields, so the image's LastModifiedDate is the last update's."""
+    image = change.before if change.before is not None else change.after
+    committed = datetime.fromtimestamp(change.commit_ms / 1000, tz=UTC)
+    at = max(change.version(), committed)
+    try:
+        channel = consent_channel(image)
+    except InvalidInputError:  # an unreadable channel only loses the audit detail
+        channel = None
+    return ConsentRecordDeleted(
+        event_id=change.event_id("CONSENT_RECORD_DELETED", at),
+        occurred_at=at,
+        source=change.source(),
+        record_id=change.record_id,
+        purpose_id=text(image, "DataUsePurposeId"),
+        channel=channel,
+    )
+
+
 def _consent(change: RecordChange) -> list[PersonMessage]:
     if change.deleted:
-        return []
+        return [change.message(consent_record_deleted(change))]
     messages: list[PersonMessage] = []
     recorded = consent_recorded(change) if change.changed(CONSENT_FIELDS) else None
     if recorded is not None:

@@ -58,6 +58,15 @@ class ConsentRecorded(BaseEvent):
     via_information_society_service: bool = True
 
 
+class ConsentRecordDeleted(BaseEvent):
+    """The ContactPointTypeConsent (the proof) was deleted: its consent is no longer relied on."""
+
+    kind: Literal["CONSENT_RECORD_DELETED"] = "CONSENT_RECORD_DELETED"
+    record_id: str = Field(min_length=1, max_length=40)
+    purpose_id: str | None = Field(None, description="From the image before deletion (audit)")
+    channel: Channel | None = Field(None, description="From the image before deletion (audit)")
+
+
 class DoubleOptInConfirmed(BaseEvent):
     kind: Literal["DOUBLE_OPT_IN_CONFIRMED"] = "DOUBLE_OPT_IN_CONFIRMED"
     purpose_id: str
@@ -231,6 +240,7 @@ class AlertEmitted(BaseEvent):
 
 PersonEvent = Annotated[
     ConsentRecorded
+    | ConsentRecordDeleted
     | DoubleOptInConfirmed
     | ConsentReconfirmed
     | EngagementRecorded

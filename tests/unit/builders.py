@@ -37,6 +37,7 @@ from schemas.events import (
     CallAttempted,
     ChannelOptedOut,
     ConsentReconfirmed,
+    ConsentRecordDeleted,
     ConsentRecorded,
     DncListed,
     DncRemoved,
@@ -47,6 +48,7 @@ from schemas.events import (
     ErasureIdentityReceived,
     ErasureIdentityRequested,
     ErasureRequested,
+    EventSource,
     InCallRefusal,
     LegalHoldReleased,
     LegalHoldSet,
@@ -278,6 +280,16 @@ def consent(
 
 def withdraw(purpose_id: str, channel: Channel | None, at: str) -> ConsentRecorded:
     return consent(purpose_id, channel, at, ConsentStatus.OPT_OUT)
+
+
+def consent_deleted(record_id: str, at: str) -> ConsentRecordDeleted:
+    """The ContactPointTypeConsent `record_id` deleted at `at`."""
+    return ConsentRecordDeleted(
+        event_id=_id(),
+        occurred_at=t(at),
+        source=EventSource(record_id=record_id),
+        record_id=record_id,
+    )
 
 
 def doi(purpose_id: str, channel: Channel, at: str) -> DoubleOptInConfirmed:

@@ -6,7 +6,9 @@ irrelevant updates, DOI, deletes later undeleted, duplicates and stale redeliver
 record images directly (a backfill into a fresh aggregate).
 
 Preconditions, which are the record semantics the mapping relies on: a change of a consent's
-content is a new capture (a later CaptureDate), and a record keeps its purpose and channel.
+content is a new capture (a later CaptureDate), a record keeps its purpose and channel, and an
+UNDELETE carries the restore's LastModifiedDate (a deletion drops the record's consent, so its
+restore must be a new version to be recorded again).
 SMS and post are left out: an OptOut there is also a channel opt-out (STOP, returned mail)
 that outlives the record's later versions, which is history the final images cannot show.
 History is legally meaningful, so one difference is expected and normalised: a cell refused
@@ -17,7 +19,7 @@ CONSENT_NOT_OPT_IN from the final images alone (they no longer show the earlier 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -69,6 +71,12 @@ def _deliver(world: World, pol: Policy, event: SalesforceEvent) -> None:
         world.state, _ = step_person(world.state, message, now=NOW, policy=pol)
 
 
+def _undelete(rid: str, fields: dict[str, Any], at: datetime) -> SalesforceEvent:
+    """The restored record, stamped with the restore's LastModifiedDate (as the emulator does)."""
+    restored = {**fields, "LastModifiedDate": iso(at)}
+    return cdc("ContactPointTypeConsent", "UNDELETE", rid, restored, at=at)
+
+
 def _operation(world: World, pol: Policy, step: int, op: tuple[int, int, str, bool]) -> None:
     record, key, kind, flag = op
     rid = _record_id(record)
@@ -82,7 +90,7 @@ def _operation(world: World, pol: Policy, step: int, op: tuple[int, int, str, bo
         return
     if rid in world.deleted:
         world.deleted.discard(rid)
-        _deliver(world, pol, cdc("ContactPointTypeConsent", "UNDELETE", rid, image.fields, at=at))
+        _deliver(world, pol, _undelete(rid, image.fields, at))
         return
     changes: dict[str, Any]
     if kind == "status":
@@ -135,7 +143,7 @@ def test_stream_and_final_images_agree(ops: list[tuple[int, int, str, bool]]) ->
     for step, rid in enumerate(sorted(world.deleted)):  # the org ends with every record present
         image = world.replica.images[rid]
         at = T0 + timedelta(hours=len(ops) + step + 1)
-        _deliver(world, pol, cdc("ContactPointTypeConsent", "UNDELETE", rid, image.fields, at=at))
+        _deliver(world, pol, _undelete(rid, image.fields, at))
 
     direct = World()
     for rid, image in sorted(world.replica.images.items()):

@@ -44,6 +44,8 @@ def _scenario() -> list[BaseEvent]:
         b.doi(PET, EMAIL, "2026-01-03"),
         b.doi(PET, SMS, "2026-01-03T01:00"),  # rejected: nothing to confirm
         b.reconfirm(PET, EMAIL, "2026-01-04"),
+        b.consent(PET, PHONE, "2026-01-04T01:00", source=EventSource(record_id="0ZY000000000009")),
+        b.consent_deleted("0ZY000000000009", "2026-01-04T02:00"),
         b.engage(Engagement.CLICK, "2026-01-05", PET, EMAIL),
         b.engage(Engagement.OPEN, "2026-01-05T01:00", PET, EMAIL),
         b.unsubscribe(SMS, "2026-01-06"),
