@@ -103,8 +103,15 @@ class BridgeSettings(BaseModel):
     entities: tuple[str, ...] = Field(
         DEFAULT_CDC_ENTITIES, description="CDC entities forwarded (JSON list in the environment)"
     )
-    cdc_channel_mode: Literal["all", "per-entity"] = Field(
-        "all", description="all: one /data/ChangeEvents subscription; per-entity: one per entity"
+    cdc_channel_mode: Literal["all", "per-entity", "custom"] = Field(
+        "all",
+        description="all: one /data/ChangeEvents subscription; per-entity: one per entity; "
+        "custom: the custom channel below, which carries lawful's entities only",
+    )
+    custom_channel: str = Field(
+        "Lawful__chn",
+        pattern=r"^[A-Za-z][A-Za-z0-9_]*__chn$",
+        description="Custom CDC channel (salesforce/ metadata: PlatformEventChannel + members)",
     )
     platform_events: tuple[str, ...] = Field(
         ("Lawful_Erasure_Request__e", "ConsentEvent"), description="Platform events forwarded"

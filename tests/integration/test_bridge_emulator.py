@@ -181,3 +181,41 @@ async def test_gap_and_overflow_events_are_forwarded_for_the_worker_to_resync(
         assert overflow[1]["origin"] == "stream"
     finally:
         bridge.kill()
+
+
+async def test_custom_channel_mode_delivers_lawfuls_entities_only(
+    emulator: EmulatorHandle,
+    env: dict[str, str],
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    tmp_path: Path,
+) -> None:
+    """A filtered subscription: the custom channel's members are Contact and Individual only, so
+    a Lead change (also CDC-enabled in the org) never reaches the bridge."""
+    channel = f"Lawful{uuid.uuid4().hex[:6]}__chn"
+    emulator.hub.register_custom_channel(channel, ["Contact", "Individual"])
+    custom = {
+        **env,
+        "LAWFUL_BRIDGE__CDC_CHANNEL_MODE": "custom",
+        "LAWFUL_BRIDGE__CUSTOM_CHANNEL": channel,
+        "LAWFUL_BRIDGE__ENTITIES": '["Contact", "Individual", "Lead"]',
+    }
+    topic = f"{topic_prefix}lawful.sf-cdc.v1"
+    bridge = start_bridge(custom, tmp_path / "bridge.log")
+    try:
+        sf = emulator.salesforce()
+        try:
+            lead = str(sobject(sf, "Lead").create({"LastName": "Outside", "Company": "X"})["id"])
+        finally:
+            sf.session.close()
+        [contact] = await asyncio.to_thread(create_contacts, emulator, ["Inside"])
+        records = await read_topic(
+            kafka_bootstrap, topic, done=lambda got: bool(creates_of(got, {contact}))
+        )
+        assert lead not in {key for key, _ in records}
+        assert {value["channel"] for _, value in records} == {f"/data/{channel}"}
+        assert (
+            f'lawful_bridge_events_received_total{{channel="/data/{channel}"}}' in bridge.metrics()
+        )
+    finally:
+        bridge.kill()

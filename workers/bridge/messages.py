@@ -54,10 +54,19 @@ def change_event_channel(entity: str) -> str:
     return f"/data/{base}ChangeEvent"
 
 
+def custom_channel(settings: BridgeSettings) -> str:
+    """`/data/Lawful__chn`: the custom channel of the `custom` mode."""
+    return f"/data/{settings.custom_channel}"
+
+
 def subscribed_channels(settings: BridgeSettings) -> list[str]:
     """The CDC channel(s) of the configured mode, then one channel per platform event."""
     if settings.cdc_channel_mode == "all":
         cdc = [ALL_CHANGE_EVENTS]
+    elif settings.cdc_channel_mode == "custom":
+        # Only lawful's entities are members: the org's other CDC entities are never delivered,
+        # which saves the daily event-delivery allocation (salesforce.md §3.1).
+        cdc = [custom_channel(settings)]
     else:
         cdc = [change_event_channel(entity) for entity in settings.entities]
     return [*cdc, *(f"/event/{name}" for name in settings.platform_events)]
@@ -65,7 +74,7 @@ def subscribed_channels(settings: BridgeSettings) -> list[str]:
 
 def entities_of_channel(channel: str, settings: BridgeSettings) -> list[str]:
     """Entities whose events a channel carries (what to reconcile when its position is lost)."""
-    if channel == ALL_CHANGE_EVENTS:
+    if channel in (ALL_CHANGE_EVENTS, custom_channel(settings)):
         return list(settings.entities)
     if channel.startswith("/event/"):
         event = channel.removeprefix("/event/")
