@@ -9,7 +9,7 @@ from handlers.identifiers import keyed_hash, normalise
 from handlers.retention import retention_end
 from handlers.zones import local_date, person_zone, zone
 from schemas.config import by_jurisdiction
-from schemas.enums import Basis, Category, ConsentStatus, SuppressionScope
+from schemas.enums import PHONE_CHANNELS, Basis, Category, ConsentStatus, SuppressionScope
 from schemas.errors import InvalidInputError
 from schemas.outputs import CategoryDecision, ErasurePlan, SuppressionPlan
 from schemas.person import Person
@@ -84,12 +84,15 @@ def decide_category(
         "*", {}
     ).get(category)
     if rule is not None:
+        channels = rule.channels
         uses = [  # consent grants and each use (a call), UWG §7a
             r.occurred_at
             for h in state.consents.values()
             for r in h
-            if r.status is ConsentStatus.OPT_IN
-        ] + [c.occurred_at for c in state.calls]
+            if r.status is ConsentStatus.OPT_IN and (channels is None or r.channel in channels)
+        ]
+        if channels is None or channels & PHONE_CHANNELS:
+            uses += [c.occurred_at for c in state.calls]
         applies, until = retention_end(rule, person, uses, tz=person_zone(person, rules))
         if applies and (until is None or at < until):
             return CategoryDecision(

@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, Field
 
 from schemas.base import Inbound
 from schemas.enums import (
+    PHONE_CHANNELS,
     AgeRuleScope,
     AgeUnknownPolicy,
     Channel,
@@ -114,7 +115,12 @@ class RulesConfig(Inbound):
             },
             "DE": {
                 "ACCOUNTING_RECORDS": _years(8, RetentionTrigger.END_OF_YEAR_OF_CONTRACT_END),
-                "PHONE_CONSENT_PROOF": _years(5, RetentionTrigger.LAST_CONSENT_USE),
+                # UWG §7a: proof of consent to telephone advertising, from its last use
+                "PHONE_CONSENT_PROOF": RetentionRule(
+                    months=60,
+                    trigger=RetentionTrigger.LAST_CONSENT_USE,
+                    channels=PHONE_CHANNELS,
+                ),
             },
             "UK": {"ACCOUNTING_RECORDS": _years(6, RetentionTrigger.END_OF_YEAR_OF_CONTRACT_END)},
             "*": {"AML_KYC": _years(5, RetentionTrigger.CONTRACT_END)},

@@ -27,6 +27,7 @@ class Channel(StrEnum):
 
 
 ELECTRONIC_MAIL = frozenset({Channel.EMAIL, Channel.SMS, Channel.SOCIAL_DM})
+PHONE_CHANNELS = frozenset({Channel.PHONE_LIVE, Channel.PHONE_AUTOMATED})
 
 
 class ConsentStatus(StrEnum):

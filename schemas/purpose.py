@@ -15,6 +15,11 @@ class RetentionRule(Inbound):
 
     months: int = Field(ge=1)
     trigger: RetentionTrigger
+    channels: frozenset[Channel] | None = Field(
+        None,
+        description="LAST_CONSENT_USE only: the consents (and, for phone channels, the calls) "
+        "that count; None: every consent and call",
+    )
 
 
 class Purpose(Inbound):

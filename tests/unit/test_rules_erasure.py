@@ -375,6 +375,25 @@ def test_de_phone_consent_proof_kept_five_years_after_last_use() -> None:
     assert proof.retain_until == b.t("2031-02-01T00:00+01:00")
 
 
+def test_de_phone_consent_proof_counts_phone_consents_only() -> None:
+    # §7a is about telephone advertising: an e-mail consent is no phone-consent proof, and a
+    # later e-mail consent does not move the proof's end
+    only_email: list[BaseEvent] = [
+        b.consent(b.PET, b.EMAIL, "2025-06-01T10:00+02:00"),
+        b.erasure("2026-03-02"),
+    ]
+    plan = _plan(only_email, at="2026-03-05", p=b.person("DE"))
+    assert _category(plan, "PHONE_CONSENT_PROOF").decision != "RETAIN"
+    both: list[BaseEvent] = [
+        b.consent(b.PET, b.PHONE, "2024-01-10T10:00+01:00"),
+        b.consent(b.CAR, b.EMAIL, "2025-06-01T10:00+02:00"),
+        b.erasure("2026-03-02"),
+    ]
+    proof = _category(_plan(both, at="2026-03-05", p=b.person("DE")), "PHONE_CONSENT_PROOF")
+    assert proof.decision == "RETAIN"
+    assert proof.retain_until == b.t("2029-01-10T00:00+01:00")
+
+
 def test_extension_notice_while_waiting_for_identity_is_accepted() -> None:
     events = [
         b.erasure("2026-03-02T10:00Z"),
