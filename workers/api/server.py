@@ -5,25 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import redis.asyncio
 import structlog
 from aiohttp import web
 
 from workers.api.app import build_app
 from workers.projection.consumer import Projector
 from workers.projection.keys import Keys
+from workers.redis_client import redis_client
 from workers.settings import Settings
 
 log = structlog.get_logger("lawful.api")
-
-
-def redis_client(settings: Settings) -> redis.asyncio.Redis:
-    conf = settings.redis
-    return redis.asyncio.Redis.from_url(
-        conf.url,
-        username=conf.username,
-        password=conf.password.get_secret_value() if conf.password else None,
-    )
 
 
 async def serve(

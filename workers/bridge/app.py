@@ -19,6 +19,7 @@ from workers.operations.metrics import OperationMetrics
 from workers.operations.queue import OperationQueue
 from workers.operations.replay import ReplayExecutor
 from workers.operations.runner import OperationsRunner
+from workers.redis_client import redis_client
 from workers.salesforce.auth import ssl_context
 from workers.salesforce.credentials import load_credentials
 from workers.salesforce.replay_store import RedisReplayStore, ReplayStore
@@ -28,15 +29,6 @@ from workers.salesforce.streaming_auth import streaming_authenticator
 from workers.settings import Settings
 
 log = structlog.get_logger(__name__)
-
-
-def redis_client(settings: Settings) -> redis.asyncio.Redis:
-    password = settings.redis.password
-    return redis.asyncio.Redis.from_url(
-        settings.redis.url,
-        username=settings.redis.username,
-        password=password.get_secret_value() if password else None,
-    )
 
 
 def build_subscriber(

@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from workers.erasure.service import redis_from
 from workers.erasure.tombstones import TombstoneLog, read_jsonl, verify_entries
+from workers.redis_client import redis_client
 from workers.settings import load_settings
 
 
 async def _from_redis() -> list[dict[str, Any]]:
     settings = load_settings()
-    client = redis_from(settings)
+    client = redis_client(settings)
     try:
         return await TombstoneLog(client, settings.redis.key_prefix, None).entries()
     finally:

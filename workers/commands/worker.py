@@ -53,7 +53,8 @@ def run_worker(settings: Settings, *, tansu_compat: bool = False) -> NoReturn:
         configure_structlog,
         logging_dict_config,
     )
-    from workers.pipeline.pipeline import Pipeline, redis_client  # noqa: PLC0415
+    from workers.pipeline.pipeline import Pipeline  # noqa: PLC0415
+    from workers.redis_client import redis_client  # noqa: PLC0415
 
     level = settings.pipeline.log_level
     configure_logging(level)

@@ -23,13 +23,13 @@ from workers.erasure.service import (
     consume,
     handle_cdc,
     handle_person_message,
-    redis_from,
     resume_pending,
 )
 from workers.erasure.status import get_request, list_requests
 from workers.erasure.steps import plan_request
 from workers.erasure.store import ErasureRequest, RequestStore
 from workers.erasure.suppression import new_request_id
+from workers.redis_client import redis_client
 from workers.salesforce.rest import SimpleSalesforceRest
 from workers.settings import Settings
 
@@ -62,7 +62,7 @@ async def request(
 async def plan(settings: Settings, individual_id: str) -> list[str]:
     """Resolve and plan without writing anything (Salesforce reads only)."""
     rest = SimpleSalesforceRest.from_settings(settings.salesforce, registry=CollectorRegistry())
-    client = redis_from(settings)
+    client = redis_client(settings)
     try:
         executor = build_executor(settings, rest, client, NoProducer())
         draft = ErasureRequest(
@@ -84,7 +84,7 @@ async def plan(settings: Settings, individual_id: str) -> list[str]:
 
 
 async def status(settings: Settings, request_id: str | None) -> Any:
-    client = redis_from(settings)
+    client = redis_client(settings)
     try:
         prefix = settings.redis.key_prefix
         if request_id:
@@ -96,7 +96,7 @@ async def status(settings: Settings, request_id: str | None) -> Any:
 
 async def resume(settings: Settings, request_id: str) -> str | None:
     """Put a blocked request back in the state it was blocked in (the service resumes it)."""
-    client = redis_from(settings)
+    client = redis_client(settings)
     try:
         store = RequestStore(client, settings.redis.key_prefix)
         current = await store.get(request_id)
@@ -125,7 +125,7 @@ async def run(settings: Settings) -> None:
     consumers and the producer are closed and the process exits 0."""
     registry = CollectorRegistry()
     rest = SimpleSalesforceRest.from_settings(settings.salesforce, registry=registry)
-    client = redis_from(settings)
+    client = redis_client(settings)
     producer = KafkaProducer(settings.kafka)
     executor = build_executor(settings, rest, client, producer, registry=registry)
     stop = asyncio.Event()

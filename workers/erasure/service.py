@@ -54,12 +54,6 @@ def engine_policy(settings: Settings) -> Policy:
     return Policy(load_rules(settings.engine_config_file), ())
 
 
-def redis_from(settings: Settings) -> redis.asyncio.Redis:
-    conf = settings.redis
-    password = conf.password.get_secret_value() if conf.password else None
-    return redis.asyncio.Redis.from_url(conf.url, username=conf.username, password=password)
-
-
 def build_executor(
     settings: Settings,
     rest: SimpleSalesforceRest,

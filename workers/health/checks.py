@@ -9,10 +9,10 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 
 import aiohttp
-import redis.asyncio
 from aiokafka import AIOKafkaClient  # type: ignore[import-untyped]
 
 from workers.bridge.kafka import connection_options
+from workers.redis_client import redis_client
 from workers.settings import Settings
 
 
@@ -40,14 +40,7 @@ def _reason(exc: BaseException) -> str:
 
 
 async def redis_check(settings: Settings, seconds: float) -> str:
-    conf = settings.redis
-    client = redis.asyncio.Redis.from_url(
-        conf.url,
-        username=conf.username,
-        password=conf.password.get_secret_value() if conf.password else None,
-        socket_connect_timeout=seconds,
-        socket_timeout=seconds,
-    )
+    client = redis_client(settings, socket_connect_timeout=seconds, socket_timeout=seconds)
     try:
         info = await client.info("server")
     finally:

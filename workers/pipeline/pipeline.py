@@ -20,21 +20,13 @@ from workers.pipeline.ports import EngineBinding, RecordReader
 from workers.pipeline.purposes import PurposeCatalogue, load_rules
 from workers.pipeline.records import CDC_TOPIC, PERSON_EVENTS_TOPIC, RecordsProcessor
 from workers.pipeline.scheduler import WakeupSchedule, send_due_ticks
+from workers.redis_client import redis_client
 from workers.settings import Settings
 
 log = structlog.get_logger("lawful.pipeline")
 
 PLATFORM_EVENTS_TOPIC = "lawful.sf-events.v1"
 MARKER_KEY = b"\x00lawful-marker"  # never a record or Individual id
-
-
-def redis_client(settings: Settings) -> redis.asyncio.Redis:
-    conf = settings.redis
-    return redis.asyncio.Redis.from_url(
-        conf.url,
-        username=conf.username,
-        password=conf.password.get_secret_value() if conf.password else None,
-    )
 
 
 class Pipeline:
