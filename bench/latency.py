@@ -40,6 +40,7 @@ from bench.latency_listeners import consume, listen_cometd, start_consumer, subs
 from bench.latency_report import cpu_seconds, print_report, scrape, worker_counters
 from bench.latency_tracking import Tracker
 from workers.demo.processes import Role
+from workers.demo.run import run_backfill
 from workers.demo.stack import Stack
 from workers.embedded.redis import free_port
 from workers.embedded.topics import create_lawful_topics
@@ -110,22 +111,6 @@ def parse_args() -> argparse.Namespace:
         "--profile", type=Path, default=None, metavar="DIR", help="cProfile the roles into DIR"
     )
     return parser.parse_args()
-
-
-def backfill(stack: BenchStack) -> float:
-    started = time.monotonic()
-    log = stack.state_dir / "logs" / "backfill.log"
-    with log.open("ab") as out:
-        result = subprocess.run(
-            [sys.executable, "-m", "workers", "backfill"],
-            env=stack.env(free_port()),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
-    if result.returncode != 0:
-        raise SystemExit(f"bench/latency.py: backfill failed; see {log}")
-    return time.monotonic() - started
 
 
 async def wait_idle(stack: BenchStack, quiet_s: float = 3.0, limit_s: float = 600.0) -> float:
@@ -250,7 +235,7 @@ async def run(args: argparse.Namespace, stack: BenchStack) -> None:
     for role in stack.roles:
         await asyncio.to_thread(role.wait_ready, 120.0)
     print(f"roles    worker, bridge ready after {time.monotonic() - started:.1f} s")
-    took = await asyncio.to_thread(backfill, stack)
+    took = await asyncio.to_thread(run_backfill, stack, who="bench/latency.py")
     idle = await wait_idle(stack)
     print(f"backfill {took:.1f} s, then the worker was idle after {idle:.1f} s")
     await measure(args, stack)

@@ -71,7 +71,8 @@ def _progress(
     )
 
 
-def _backfill(stack: Stack, console: Console) -> None:
+def run_backfill(stack: Stack, *, who: str = "lawful demo") -> float:
+    """`lawful backfill` against the stack (log in its logs folder); seconds it took."""
     started = time.monotonic()
     log = stack.state_dir / "logs" / "backfill.log"
     with log.open("ab") as out:
@@ -83,10 +84,13 @@ def _backfill(stack: Stack, console: Console) -> None:
             check=False,
         )
     if result.returncode != 0:
-        raise SystemExit(f"lawful demo: backfill failed; see {log}")
-    console.say(
-        f"  backfill   existing org read into the pipeline in {time.monotonic() - started:.1f} s"
-    )
+        raise SystemExit(f"{who}: backfill failed; see {log}")
+    return time.monotonic() - started
+
+
+def _backfill(stack: Stack, console: Console) -> None:
+    seconds = run_backfill(stack)
+    console.say(f"  backfill   existing org read into the pipeline in {seconds:.1f} s")
 
 
 async def _loop(
