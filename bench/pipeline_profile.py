@@ -83,7 +83,12 @@ async def batches(streams: list[list[Event]], size: int) -> AsyncIterator[list[E
 
 
 async def run_agent(
-    streams: list[list[Event]], handler: Any, table: dict[Any, bytes], size: int, flush: Any
+    streams: list[list[Event]],
+    handler: Any,
+    table: dict[Any, bytes],
+    size: int,
+    flush: Any,
+    batch_handler: Any = None,
 ) -> float:
     metrics = PipelineMetrics()
     started = time.perf_counter()
@@ -98,6 +103,7 @@ async def run_agent(
         attempts=1,
         wait_max=0.01,
         flush=flush,
+        batch_handler=batch_handler,
     )
     return time.perf_counter() - started
 
@@ -121,7 +127,9 @@ async def run(url: str, people: int, size: int, profile: cProfile.Profile | None
         seconds = await run_agent(cdc_streams, records.handle, {}, size, _noop)
         person_rows = outbox.on(PERSON_EVENTS_TOPIC)
         person_streams = partitioned(PERSON_EVENTS_TOPIC, person_rows)
-        person_seconds = await run_agent(person_streams, persons.handle, {}, size, schedule.flush)
+        person_seconds = await run_agent(
+            person_streams, persons.handle, {}, size, schedule.flush, persons.handle_batch
+        )
         if profile is not None:
             profile.disable()
         print(f"records agent: {len(rows)} CDC events, {len(rows) / seconds:,.0f} events/s")

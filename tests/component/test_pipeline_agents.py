@@ -143,16 +143,23 @@ async def test_catalogue_changes_are_handed_over() -> None:
     assert seen == [CatalogueRecord("DataUsePurpose", "0ZWA", {"Name": "p"})]
 
 
+POISON_AT = datetime(2000, 1, 1, tzinfo=UTC)  # a TICK at this time makes `fake_step` fail
+
+
 def fake_step(
-    state: bytes | None, message: PersonMessage, now: datetime, policy: Policy
+    state: bytes | None, messages: Sequence[PersonMessage], now: datetime, policy: Policy
 ) -> PersonResult:
+    """State: how many messages the person has seen; a snapshot on the first step only."""
     count = 0 if state is None else int(state)
     snapshot = PermissionsSnapshot(
-        individual_id=message.individual_id, evaluated_at=now, purposes=(), cells=()
+        individual_id=messages[0].individual_id, evaluated_at=now, purposes=(), cells=()
     )
-    if message.individual_id == "bad":
-        raise InvalidInputError("purpose_id", "unknown purpose")
-    return PersonResult(state=str(count + 1).encode(), snapshot=snapshot if count == 0 else None)
+    for message in messages:
+        if message.individual_id == "bad" or message.tick_at == POISON_AT:
+            raise InvalidInputError("purpose_id", "unknown purpose")
+    return PersonResult(
+        state=str(count + len(messages)).encode(), snapshot=snapshot if count == 0 else None
+    )
 
 
 async def test_person_outputs_are_keyed_by_individual() -> None:
@@ -202,7 +209,8 @@ def sample_value(metrics: PipelineMetrics, name: str, **labels: str) -> float:
     return 0.0 if value is None else value
 
 
-async def test_poison_messages_go_to_the_dlq_and_processing_continues() -> None:
+@pytest.mark.parametrize("whole_batch", [False, True], ids=["per-event", "whole-batch"])
+async def test_poison_messages_go_to_the_dlq_and_processing_continues(whole_batch: bool) -> None:
     sent = Sent()
     metrics = PipelineMetrics()
     processor = PersonsProcessor(
@@ -229,6 +237,7 @@ async def test_poison_messages_go_to_the_dlq_and_processing_continues() -> None:
             attempts=3,
             wait_max=0.01,
             bytes_keys=False,
+            batch_handler=processor.handle_batch if whole_batch else None,
         )
     assert table == {"a": b"1", "b": b"1"}
     letters = [DeadLetter.model_validate_json(v) for _, v in sent.on("lawful.dlq.v1")]
@@ -335,3 +344,82 @@ async def test_outputs_are_flushed_before_state_and_markers_follow_the_state() -
         "mark [2]",
         "flush",
     ]
+
+
+async def run_persons(
+    values: list[bytes], sent: Sent, metrics: PipelineMetrics, *, size: int, batch: Any
+) -> dict[str, bytes]:
+    processor = PersonsProcessor(
+        fake_step, sent, lambda: Policy(RulesConfig(), ()), clock=lambda: NOW
+    )
+    table: dict[str, bytes] = {}
+    await consume_batches(
+        events(values, size=size),
+        processor.handle,
+        table,
+        topic="lawful.person-events.v1",
+        agent="persons",
+        dead_letters=DeadLetters(sent, metrics),
+        metrics=metrics,
+        attempts=1,
+        wait_max=0.01,
+        bytes_keys=False,
+        batch_handler=batch(processor),
+    )
+    return table
+
+
+def poison_tick(person: str) -> bytes:
+    message = PersonMessage(individual_id=person, kind="TICK", tick_at=POISON_AT)
+    return message.model_dump_json().encode()
+
+
+async def test_a_batch_steps_each_person_once_and_isolates_a_poison_message() -> None:
+    steps: list[int] = []
+
+    def counting(
+        state: bytes | None, messages: Sequence[PersonMessage], now: datetime, policy: Policy
+    ) -> PersonResult:
+        steps.append(len(messages))
+        return fake_step(state, messages, now, policy)
+
+    sent, metrics = Sent(), PipelineMetrics()
+    processor = PersonsProcessor(
+        counting, sent, lambda: Policy(RulesConfig(), ()), clock=lambda: NOW
+    )
+    good = [tick(p).model_dump_json().encode() for p in ("a", "b", "a", "a")]
+    values = [*good[:2], poison_tick("a"), *good[2:]]
+    table: dict[str, bytes] = {}
+    await consume_batches(
+        events(values, size=5),
+        processor.handle,
+        table,
+        topic="lawful.person-events.v1",
+        agent="persons",
+        dead_letters=DeadLetters(sent, metrics),
+        metrics=metrics,
+        attempts=1,
+        wait_max=0.01,
+        bytes_keys=False,
+        batch_handler=processor.handle_batch,
+    )
+    # a: one step of 4 messages fails, then 4 steps of one; b: one step of 1
+    assert steps == [4, 1, 1, 1, 1, 1]
+    assert table == {"a": b"3", "b": b"1"}  # a's three good messages still count
+    letters = [DeadLetter.model_validate_json(v) for _, v in sent.on("lawful.dlq.v1")]
+    assert [d.offset for d in letters] == [2]
+    assert len(sent.on("lawful.permissions.v1")) == 2  # one snapshot per person
+
+
+async def test_a_failing_batch_handler_falls_back_to_one_event_at_a_time() -> None:
+    async def broken(origins: Sequence[Origin], table: Any) -> list[tuple[Origin, Exception]]:
+        table["a"] = b"half-done"  # a partial write the fallback must not keep
+        raise RuntimeError("bug")
+
+    sent, metrics = Sent(), PipelineMetrics()
+    values = [tick(p).model_dump_json().encode() for p in ("a", "b", "a")]
+    with capture_logs() as logs:
+        table = await run_persons(values, sent, metrics, size=3, batch=lambda _p: broken)
+    assert table == {"a": b"2", "b": b"1"}
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["batch_handler_failed"]
+    assert sent.on("lawful.dlq.v1") == []

@@ -18,12 +18,21 @@ import time
 from collections.abc import AsyncIterable, Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
+import structlog
+
 from workers.pipeline.backoff import with_retries
 from workers.pipeline.dlq import DeadLetters, Origin
 from workers.pipeline.metrics import PipelineMetrics
 from workers.pipeline.overlay import TableOverlay
 
+log = structlog.get_logger("lawful.pipeline.consume")
+
 Handler = Callable[[Origin, MutableMapping[str, bytes]], Awaitable[None]]
+BatchHandler = Callable[
+    [Sequence[Origin], MutableMapping[str, bytes]], Awaitable[Sequence[tuple[Origin, Exception]]]
+]
+"""Handles a whole batch and returns its poison messages with their errors (no retriable I/O:
+one that raises has its batch handled again one event at a time by the `Handler`)."""
 StoreChanges = Callable[[list[tuple[Any, bytes | None]]], Awaitable[None]]
 """Writes a batch's table changes (key, value; None: delete) instead of the table's own API."""
 
@@ -53,20 +62,16 @@ async def consume_batches(
     mark: Callable[[set[int]], Awaitable[None]] = _nothing,
     bytes_keys: bool = True,
     store: StoreChanges | None = None,
+    batch_handler: BatchHandler | None = None,
 ) -> None:
-    """Handle every event of `batches` (Faust `stream.take_events(...)`) with `handler`."""
+    """Handle every event of `batches` (Faust `stream.take_events(...)`) with `batch_handler`
+    when given, else with `handler` one event at a time."""
     seen = metrics.events_in.labels(topic=topic)
     timing = metrics.handler_duration.labels(agent=agent)
     retried = metrics.retries.labels(agent=agent)
-    async for events in batches:
-        overlay = TableOverlay(table, bytes_keys=bytes_keys)
-        last: dict[int, int] = {}  # partition -> last offset of the batch
-        source = ""
-        for event in events:
-            origin = origin_of(event)
-            last[origin.partition] = origin.offset
-            source = origin.topic
-            seen.inc()
+
+    async def one_by_one(origins: Sequence[Origin], overlay: TableOverlay) -> None:
+        for origin in origins:
             started = time.perf_counter()
             try:
                 await with_retries(
@@ -78,6 +83,23 @@ async def consume_batches(
             except Exception as exc:  # noqa: BLE001 - poison message: dead-letter it, go on
                 await dead_letters(origin, exc)
             timing.observe(time.perf_counter() - started)
+
+    async for events in batches:
+        overlay = TableOverlay(table, bytes_keys=bytes_keys)
+        origins = [origin_of(event) for event in events]
+        last = {origin.partition: origin.offset for origin in origins}  # last offset per partition
+        source = origins[-1].topic if origins else ""
+        seen.inc(len(origins))
+        if batch_handler is None or not origins:
+            await one_by_one(origins, overlay)
+        else:
+            started = time.perf_counter()
+            overlay, poisoned = await _whole_batch(
+                batch_handler, one_by_one, origins, overlay, table, bytes_keys=bytes_keys
+            )
+            timing.observe((time.perf_counter() - started) / len(origins))  # mean per event
+            for origin, exc in poisoned:
+                await dead_letters(origin, exc)
         await flush()
         if overlay.pending:
             if store is None:
@@ -88,3 +110,23 @@ async def consume_batches(
             await mark(set(last))
             await flush()
         metrics.lag.handled(topic, source, last)
+
+
+async def _whole_batch(
+    batch_handler: BatchHandler,
+    one_by_one: Callable[[Sequence[Origin], TableOverlay], Awaitable[None]],
+    origins: Sequence[Origin],
+    overlay: TableOverlay,
+    table: MutableMapping[Any, bytes],
+    *,
+    bytes_keys: bool,
+) -> tuple[TableOverlay, Sequence[tuple[Origin, Exception]]]:
+    """`batch_handler` on the batch; if it raises, the batch again one event at a time on a
+    fresh overlay (outputs it already sent go out twice: at-least-once, never lost)."""
+    try:
+        return overlay, await batch_handler(origins, overlay)
+    except Exception as exc:  # noqa: BLE001 - never leave the agent
+        log.warning("batch_handler_failed", error_type=type(exc).__name__, events=len(origins))
+        fresh = TableOverlay(table, bytes_keys=bytes_keys)
+        await one_by_one(origins, fresh)
+        return fresh, ()

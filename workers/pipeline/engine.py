@@ -3,9 +3,10 @@ agents' ports: encodes table values, resolves record links through Redis."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from handlers.aggregate import step_person
+from handlers.aggregate import step_person_batch
 from handlers.purposes import purpose_from_fields
 from handlers.records import RecordUpdate, apply_salesforce_event
 from schemas.aggregate import dump_state, load_state
@@ -75,11 +76,11 @@ class RecordsEngine:
 
 
 def step(
-    state_data: bytes | None, message: PersonMessage, now: datetime, policy: Policy
+    state_data: bytes | None, messages: Sequence[PersonMessage], now: datetime, policy: Policy
 ) -> PersonResult:
-    """`step_person` over the encoded table value."""
+    """`step_person_batch` over the encoded table value."""
     state = None if state_data is None else load_state(state_data)
-    new_state, output = step_person(state, message, now=now, policy=policy)
+    new_state, output = step_person_batch(state, messages, now=now, policy=policy)
     return PersonResult(
         state=dump_state(new_state),
         snapshot=output.snapshot,

@@ -10,7 +10,7 @@ import redis.asyncio
 import structlog
 
 from workers.pipeline.app import PipelineTopics, build_faust_app
-from workers.pipeline.consume import Handler, consume_batches
+from workers.pipeline.consume import BatchHandler, Handler, consume_batches
 from workers.pipeline.dlq import DeadLetters
 from workers.pipeline.health import register_health_pages
 from workers.pipeline.metrics import PipelineMetrics
@@ -134,7 +134,12 @@ class Pipeline:
 
         async def persons(stream: Any) -> None:
             await self.consume(
-                stream, PERSON_EVENTS_TOPIC, "persons", self.persons.handle, self.persons_table
+                stream,
+                PERSON_EVENTS_TOPIC,
+                "persons",
+                self.persons.handle,
+                self.persons_table,
+                batch_handler=self.persons.handle_batch,
             )
 
         async def platform(stream: Any) -> None:
@@ -194,6 +199,8 @@ class Pipeline:
         agent: str,
         handler: Handler,
         table: Any,
+        *,
+        batch_handler: BatchHandler | None = None,
     ) -> None:
         """Run `handler` on every event once the catalogue is loaded (see `consume_batches`)."""
         await self._ready.wait()
@@ -212,6 +219,7 @@ class Pipeline:
             mark=functools.partial(self.mark, table),
             bytes_keys=table is not self._platform_images,
             store=functools.partial(self.store, table) if self._direct_store(table) else None,
+            batch_handler=batch_handler,
         )
 
     def _direct_store(self, table: Any) -> bool:

@@ -57,7 +57,7 @@ class RecordResult:
 
 @dataclass(frozen=True)
 class PersonResult:
-    """One person message folded into the aggregate: the new encoded state and the outputs."""
+    """A person's messages folded into the aggregate: the new encoded state and the outputs."""
 
     state: bytes
     snapshot: PermissionsSnapshot | None = None
@@ -68,7 +68,8 @@ class PersonResult:
 
 
 ApplyRecord = Callable[[bytes | None, SalesforceEvent, str], Awaitable[RecordResult]]
-StepPerson = Callable[[bytes | None, PersonMessage, datetime, Policy], PersonResult]
+StepPerson = Callable[[bytes | None, Sequence[PersonMessage], datetime, Policy], PersonResult]
+"""One person's messages (in order) folded into the encoded state, in one engine step."""
 
 
 @dataclass(frozen=True)
