@@ -168,6 +168,11 @@ class PipelineSettings(BaseModel):
     scheduler_interval: float = Field(
         1.0, gt=0, description="Seconds between scans of the wake-up schedule"
     )
+    gc_threshold: tuple[int, int, int] = Field(
+        (50_000, 50, 100),
+        description="Python gc thresholds of the worker (gen 0, 1, 2); the default 700 makes the "
+        "collector walk the tables' many live objects thousands of times per second",
+    )
     batch_max: int = Field(1000, ge=1, description="Events handled per batch at most")
     batch_within: float = Field(
         0.02, gt=0, description="Seconds a batch waits to fill before it is handled"
