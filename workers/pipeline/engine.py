@@ -10,6 +10,7 @@ from handlers.aggregate import step_person_batch
 from handlers.purposes import purpose_from_fields
 from handlers.records import RecordUpdate, apply_salesforce_event
 from schemas.aggregate import dump_state, load_state
+from schemas.fast_json import dump_json
 from schemas.messages import PersonMessage, SalesforceEvent
 from schemas.policy import Policy
 from schemas.records import RecordImage
@@ -26,7 +27,7 @@ MAX_LINK_ROUNDS = 3
 
 
 def encode_image(image: RecordImage) -> bytes:
-    return image.model_dump_json().encode()
+    return dump_json(image)
 
 
 def decode_image(data: bytes) -> RecordImage:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import structlog
 
+from schemas.fast_json import dump_json
 from schemas.messages import PersonMessage
 from schemas.policy import Policy
 from workers.pipeline.dlq import Origin
@@ -107,13 +108,13 @@ class PersonsProcessor:
         self, person: str, partition: int, result: PersonResult, table: MutableMapping[str, bytes]
     ) -> None:
         if result.snapshot is not None:
-            await self._send(PERMISSIONS_TOPIC, person, result.snapshot.model_dump_json().encode())
+            await self._send(PERMISSIONS_TOPIC, person, dump_json(result.snapshot))
         for change in result.changes:
-            await self._send(CHANGES_TOPIC, person, change.model_dump_json().encode())
+            await self._send(CHANGES_TOPIC, person, dump_json(change))
         for audit in result.audit:
-            await self._send(AUDIT_TOPIC, person, audit.model_dump_json().encode())
+            await self._send(AUDIT_TOPIC, person, dump_json(audit))
         for alert in result.alerts:
-            await self._send(ALERTS_TOPIC, person, alert.model_dump_json().encode())
+            await self._send(ALERTS_TOPIC, person, dump_json(alert))
             if self._on_alert is not None:
                 self._on_alert()
         table[person] = result.state

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 
 import structlog
 
+from schemas.fast_json import dump_json
 from schemas.messages import SalesforceEvent
 from workers.pipeline.dlq import Origin
 from workers.pipeline.ports import ApplyRecord, CatalogueRecord, RecordReader, ResyncOrder, Send
@@ -50,9 +51,7 @@ class RecordsProcessor:
         key = record_key(event, origin.key)
         result = await self._apply(table.get(key), event, key)
         for message in result.messages:
-            await self._send(
-                PERSON_EVENTS_TOPIC, message.individual_id, message.model_dump_json().encode()
-            )
+            await self._send(PERSON_EVENTS_TOPIC, message.individual_id, dump_json(message))
         if result.unresolved is not None:
             log.info("record_unresolved", entity=event.entity, detail=result.unresolved[:200])
         if result.resync is not None:
@@ -72,7 +71,7 @@ class RecordsProcessor:
             return
         events = await reread(self._reader, order)
         for event in events:
-            await self._send(CDC_TOPIC, event.record_id, event.model_dump_json().encode())
+            await self._send(CDC_TOPIC, event.record_id, dump_json(event))
         log.info(
             "resync_done",
             entity=order.entity,

@@ -9,6 +9,7 @@ from typing import cast
 
 import redis.asyncio
 
+from schemas.fast_json import dump_json
 from schemas.messages import PersonMessage
 from workers.pipeline.ports import Send
 
@@ -103,7 +104,7 @@ async def send_due_ticks(
         entries = await schedule.due(partition, now)
         for individual_id, _score in entries:
             message = tick_message(individual_id, now)
-            await send(topic, individual_id, message.model_dump_json().encode())
+            await send(topic, individual_id, dump_json(message))
         if entries:
             await flush()
         await schedule.done(partition, entries)
