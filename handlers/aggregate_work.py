@@ -21,12 +21,6 @@ from schemas.state import PersonState
 EVERY_CELL = CellsAffected(None, None)
 
 
-def _covers(cells: CellsAffected, cell: PermissionCell) -> bool:
-    return (cells.purpose_ids is None or cell.purpose_id in cells.purpose_ids) and (
-        cells.channels is None or cell.channel is None or cell.channel in cells.channels
-    )
-
-
 def fact_version(facts: dict[str, RecordFact]) -> str:
     """A digest of every fact's version (deleted ones included, so ids never repeat)."""
     versions = sorted(f"{key}@{fact.commit_ms}:{fact.deleted}" for key, fact in facts.items())
@@ -125,7 +119,12 @@ class Work:
 
     def trigger_for(self, cell: PermissionCell) -> Trigger:
         """The last message of the step whose effects cover `cell`."""
+        purpose, channel = cell.purpose_id, cell.channel
         for cells, trigger in reversed(self.triggers):
-            if any(_covers(c, cell) for c in cells):
-                return trigger
+            for affected in cells:  # does `affected` cover the cell (hot: every changed cell)
+                purposes, channels = affected.purpose_ids, affected.channels
+                if (purposes is None or purpose in purposes) and (
+                    channels is None or channel is None or channel in channels
+                ):
+                    return trigger
         return self.triggers[-1][1] if self.triggers else Trigger()
