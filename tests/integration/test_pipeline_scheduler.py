@@ -105,3 +105,17 @@ async def test_a_wake_up_rescheduled_while_its_tick_was_in_flight_survives(
     )
     remaining = await schedule.due(0, later)
     assert [(m, s) for m, s in remaining if m == "due-1"] == [("due-1", later.timestamp())]
+
+
+async def test_one_flush_sets_and_clears_wake_ups_across_partitions(
+    redis_client: redis.asyncio.Redis, redis_prefix: str
+) -> None:
+    schedule = await _schedule(redis_client, redis_prefix)
+    await schedule.schedule("due-1", 0, None)  # no horizon any more
+    await schedule.schedule("later", 0, NOW - timedelta(hours=1))  # moved earlier
+    await schedule.schedule("new", 1, NOW - timedelta(hours=2))
+    await schedule.schedule("other-partition", 1, None)
+    await schedule.schedule("new", 1, NOW - timedelta(hours=3))  # the last one wins
+    await schedule.flush()
+    assert [m for m, _ in await schedule.due(0, NOW)] == ["later", "due-2"]
+    assert await schedule.due(1, NOW) == [("new", (NOW - timedelta(hours=3)).timestamp())]

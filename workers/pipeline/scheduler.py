@@ -48,12 +48,18 @@ class WakeupSchedule:
         if not self._pending:
             return
         pending, self._pending = self._pending, {}
-        pipe = self._client.pipeline(transaction=False)
+        adds: dict[int, dict[str, float]] = {}
+        removes: dict[int, list[str]] = {}
         for (partition, individual_id), when in pending.items():
             if when is None:
-                pipe.zrem(self.key(partition), individual_id)
+                removes.setdefault(partition, []).append(individual_id)
             else:
-                pipe.zadd(self.key(partition), {individual_id: when.timestamp()})
+                adds.setdefault(partition, {})[individual_id] = when.timestamp()
+        pipe = self._client.pipeline(transaction=False)  # one ZADD / ZREM per partition
+        for partition, members in adds.items():
+            pipe.zadd(self.key(partition), members)
+        for partition, gone in removes.items():
+            pipe.zrem(self.key(partition), *gone)
         await pipe.execute()
 
     async def due(
