@@ -119,3 +119,18 @@ async def test_one_flush_sets_and_clears_wake_ups_across_partitions(
     await schedule.flush()
     assert [m for m, _ in await schedule.due(0, NOW)] == ["later", "due-2"]
     assert await schedule.due(1, NOW) == [("new", (NOW - timedelta(hours=3)).timestamp())]
+
+
+async def test_a_lost_schedule_is_found_and_restored_without_overwriting_newer_wake_ups(
+    redis_client: redis.asyncio.Redis, redis_prefix: str
+) -> None:
+    schedule = WakeupSchedule(redis_client, redis_prefix)
+    assert await schedule.lost([0, 1]) == [0, 1]  # never written: nothing marks them
+    await schedule.schedule("newer", 0, NOW)  # the persons agent wrote this meanwhile
+    await schedule.flush()
+    table = [(0, "newer", (NOW - timedelta(days=9)).timestamp()), (0, "old", NOW.timestamp())]
+    assert await schedule.restore([0, 1], table) == 2
+    assert await schedule.due(0, NOW) == [("newer", NOW.timestamp()), ("old", NOW.timestamp())]
+    assert await schedule.lost([0, 1, 2]) == [2]
+    await redis_client.delete(schedule.marker(1))
+    assert await schedule.lost([0, 1]) == [1]

@@ -5,11 +5,12 @@ health and metrics, no personal data in logs, graceful SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
@@ -36,11 +37,21 @@ POISON = 1000
 class World:
     """The module's worker process and the names it uses."""
 
-    def __init__(self, worker: LawfulProcess, prefix: str, bootstrap: str, catalogue: Catalogue):
+    def __init__(  # noqa: PLR0917 - the world's parts
+        self,
+        worker: LawfulProcess,
+        prefix: str,
+        bootstrap: str,
+        catalogue: Catalogue,
+        redis_url: str,
+        redis_prefix: str,
+    ) -> None:
         self.worker = worker
         self.prefix = prefix
         self.bootstrap = bootstrap
         self.catalogue = catalogue
+        self.redis_url = redis_url
+        self.redis_prefix = redis_prefix
 
     def topic(self, name: str) -> str:
         return f"{self.prefix}{name}"
@@ -69,7 +80,7 @@ def world(
     worker = LawfulProcess(["worker", "--tansu-compat"], env, log_dir / "worker.log").start()
     try:
         worker.wait_ready(60)
-        yield World(worker, prefix, kafka_bootstrap, catalogue)
+        yield World(worker, prefix, kafka_bootstrap, catalogue, redis_url, redis_prefix)
         assert worker.terminate(60) == 0, worker.log()  # graceful SIGTERM
     finally:
         worker.kill()
@@ -173,6 +184,49 @@ def _settled(
         if not cells or cells[0].permitted == (person in withdrawn):
             return False
     return True
+
+
+def _scheduled(client: redis.Redis, world: World) -> dict[str, float]:
+    """Every wake-up in the worker's schedule (all four partitions)."""
+    found: dict[str, float] = {}
+    for partition in range(4):
+        key = f"{world.redis_prefix}wakeups:{partition}"
+        rows = cast(list[tuple[bytes, float]], client.zrange(key, 0, -1, withscores=True))
+        found.update({member.decode(): score for member, score in rows})
+    return found
+
+
+def _wait_for(check: Any, timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"not within {timeout} s")
+
+
+async def test_a_lost_wake_up_schedule_is_restored_from_the_persons_table(world: World) -> None:
+    now = datetime.now(UTC)
+    people = [individual_id(f"w{n}") for n in range(6)]
+    events = []
+    for person in people:
+        consent = f"0ZY{uuid.uuid4().hex[:12]}AAA"
+        events.append(cdc("Individual", "CREATE", person, individual_fields("UK"), at=now))
+        fields = consent_fields(world.catalogue.purpose_id, party=person, captured=now)
+        events.append(cdc("ContactPointTypeConsent", "CREATE", consent, fields, at=now))
+    await produce(world.bootstrap, world.topic("lawful.sf-cdc.v1"), events)
+    client = redis.Redis.from_url(world.redis_url)
+    try:
+        before = _wait_for(lambda: (got := _scheduled(client, world)).keys() >= set(people) and got)
+        keys = list(client.scan_iter(match=f"{world.redis_prefix}wakeups:*", count=500))
+        assert keys
+        client.delete(*keys)  # Redis lost the schedule (and the markers)
+        after = _wait_for(lambda: (got := _scheduled(client, world)).keys() >= set(people) and got)
+        assert {p: after[p] for p in people} == {p: before[p] for p in people}
+        assert "wakeups_restored" in world.worker.log()
+    finally:
+        client.close()
 
 
 async def test_poison_messages_go_to_the_dlq_without_stopping_the_worker(world: World) -> None:

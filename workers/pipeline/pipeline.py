@@ -12,7 +12,7 @@ import structlog
 from workers.pipeline.app import PipelineTopics, build_faust_app
 from workers.pipeline.consume import BatchHandler, Handler, consume_batches
 from workers.pipeline.dlq import DeadLetters
-from workers.pipeline.health import register_health_pages
+from workers.pipeline.health import readiness, register_health_pages
 from workers.pipeline.metrics import PipelineMetrics
 from workers.pipeline.outbox import Outbox
 from workers.pipeline.persons import PersonsProcessor
@@ -20,6 +20,7 @@ from workers.pipeline.ports import EngineBinding, RecordReader
 from workers.pipeline.purposes import PurposeCatalogue, load_rules
 from workers.pipeline.records import CDC_TOPIC, PERSON_EVENTS_TOPIC, RecordsProcessor
 from workers.pipeline.scheduler import WakeupSchedule, send_due_ticks
+from workers.pipeline.wakeup_restore import wakeups_in
 from workers.redis_client import redis_client
 from workers.settings import Settings
 
@@ -181,6 +182,8 @@ class Pipeline:
             partitions = sorted(
                 tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic
             )
+            if readiness(self.app, self._ready.is_set)[0]:  # the table is fully recovered
+                await self.restore_wakeups(partitions)
             sent = await send_due_ticks(
                 self.schedule,
                 partitions,
@@ -191,6 +194,16 @@ class Pipeline:
             self.metrics.ticks.inc(sent)
         except Exception as exc:  # noqa: BLE001 - a failed scan is retried at the next tick
             log.warning("wakeup_scan_failed", error_type=type(exc).__name__)
+
+    async def restore_wakeups(self, partitions: list[int]) -> None:
+        """Re-add the wake-ups of our partitions from the persons table if Redis lost them."""
+        lost = await self.schedule.lost(partitions)
+        if not lost:
+            return
+        items = list(self.persons_table.data.items())  # a copy: the agent writes meanwhile
+        entries = await wakeups_in(items, set(lost), self.settings.kafka.partitions)
+        restored = await self.schedule.restore(lost, entries)
+        log.warning("wakeups_restored", partitions=lost, persons=restored)
 
     async def consume(
         self,

@@ -27,6 +27,9 @@ return removed
 """
 
 
+RESTORE_CHUNK = 5000  # members per ZADD when a lost schedule is restored
+
+
 class WakeupSchedule:
     """`schedule()` from the persons agent; `due()`/`done()` from the timer."""
 
@@ -61,6 +64,42 @@ class WakeupSchedule:
         for partition, gone in removes.items():
             pipe.zrem(self.key(partition), *gone)
         await pipe.execute()
+
+    def marker(self, partition: int) -> str:
+        return f"{self._prefix}{partition}:kept"
+
+    async def lost(self, partitions: Iterable[int]) -> list[int]:
+        """The partitions whose schedule Redis no longer holds (flushed, or never written):
+        their marker, set when a schedule is restored, is gone."""
+        wanted = sorted(partitions)
+        if not wanted:
+            return []
+        found = await self._client.exists(*[self.marker(p) for p in wanted])
+        if found == len(wanted):
+            return []
+        pipe = self._client.pipeline(transaction=False)
+        for partition in wanted:
+            pipe.exists(self.marker(partition))
+        flags = await pipe.execute()
+        return [p for p, flag in zip(wanted, flags, strict=True) if not flag]
+
+    async def restore(
+        self, partitions: Iterable[int], entries: Iterable[tuple[int, str, float]]
+    ) -> int:
+        """Add the wake-ups `(partition, individual id, epoch seconds)` read from the persons
+        table, keeping any the persons agent wrote meanwhile (NX), then mark the partitions."""
+        by_partition: dict[int, dict[str, float]] = {}
+        for partition, individual_id, score in entries:
+            by_partition.setdefault(partition, {})[individual_id] = score
+        pipe = self._client.pipeline(transaction=False)
+        for partition, members in by_partition.items():
+            items = list(members.items())
+            for start in range(0, len(items), RESTORE_CHUNK):
+                pipe.zadd(self.key(partition), dict(items[start : start + RESTORE_CHUNK]), nx=True)
+        for partition in partitions:
+            pipe.set(self.marker(partition), "1")
+        await pipe.execute()
+        return sum(len(members) for members in by_partition.values())
 
     async def due(
         self, partition: int, now: datetime, limit: int = 1000
