@@ -86,9 +86,14 @@ class KeyedBatches:
         self._deliveries.append(delivery)
 
     async def send(self) -> asyncio.Future[Any]:
-        """Send the open batches; the result resolves once the broker acked everything so far."""
+        """Send the open batches; the result resolves once the broker acked everything so far.
+
+        Each is closed first: aiokafka lets an open batch linger (`linger_ms`) before it goes
+        out, and holds the partition's next batch until then, so a page's partly filled
+        batches would delay the next page of every entity by the linger time."""
         for partition, batch in list(self._open.items()):
             if batch.record_count():
+                batch.close()
                 await self._send(partition, batch)
         self._open.clear()
         deliveries, self._deliveries = self._deliveries, []
