@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from emulator.ids import normalise
-from emulator.rest.records import address_value, attributes
+from emulator.rest.records import address_value, attributes, record_url
 from emulator.schema.model import NUMBER_TYPES, FieldDef, ObjectDef, Schema
 from emulator.soql.dates import as_stored, date_range
 from emulator.soql.nodes import Compare, Condition, DateLiteral, Literal, Logic, Not
@@ -209,31 +209,61 @@ def _scalar_predicate(op: str, value: Any, get: Getter) -> Callable[[Record], bo
     return lambda r: (v := get(r)) is not None and test(v)
 
 
-def shape(
-    version: str, store: Store, obj: ObjectDef, record: Record, paths: list[ResolvedPath]
-) -> dict[str, Any]:
-    """A query result row with nested parent-relationship objects."""
-    row: dict[str, Any] = {"attributes": attributes(version, obj.name, record["Id"])}
+def shaper(
+    version: str, store: Store, obj: ObjectDef, paths: list[ResolvedPath]
+) -> Callable[[Record], dict[str, Any]]:
+    """Query result rows (parent relationships nested) for one query's selected paths, sorted
+    out once: runs of plain fields of the queried object are copied in one step."""
+    steps: list[tuple[str, ...] | ResolvedPath] = []
     for resolved in paths:
-        target: dict[str, Any] | None = row
-        source: Record | None = record
-        for hop, rel_name in zip(resolved.hops, resolved.names, strict=False):
-            if target is None:
-                break
-            source = follow(store, source, (hop,))
-            if rel_name not in target:
-                found = store.find(source["Id"]) if source else None
-                target[rel_name] = (
-                    {"attributes": attributes(version, found[0].name, source["Id"])}
-                    if found and source
-                    else None
-                )
-            target = target[rel_name]
-        if target is None or source is None:
-            continue
-        leaf = resolved.names[-1]
-        if resolved.address is not None:
-            target[leaf] = address_value(resolved.owner, source, resolved.address)
+        if resolved.hops or resolved.address is not None:
+            steps.append(resolved)
+        elif steps and isinstance(steps[-1], tuple):
+            steps[-1] = (*steps[-1], resolved.names[-1])
         else:
-            target[leaf] = source.get(leaf)
-    return row
+            steps.append((resolved.names[-1],))
+    type_name, base = obj.name, record_url(version, obj.name, "")
+
+    def row_of(record: Record) -> dict[str, Any]:
+        record_id = record["Id"]
+        row: dict[str, Any] = {
+            "attributes": {"type": type_name, "url": base + record_id}
+            if record_id
+            else {"type": type_name}
+        }
+        get = record.get
+        for step in steps:
+            if isinstance(step, tuple):
+                row.update(zip(step, map(get, step), strict=True))
+            else:
+                _put(version, store, row, record, step)
+        return row
+
+    return row_of
+
+
+def _put(
+    version: str, store: Store, row: dict[str, Any], record: Record, resolved: ResolvedPath
+) -> None:
+    """Set one selected path of `record` in `row` (parent objects created on the way)."""
+    target: dict[str, Any] | None = row
+    source: Record | None = record
+    for hop, rel_name in zip(resolved.hops, resolved.names, strict=False):
+        if target is None:
+            break
+        source = follow(store, source, (hop,))
+        if rel_name not in target:
+            found = store.find(source["Id"]) if source else None
+            target[rel_name] = (
+                {"attributes": attributes(version, found[0].name, source["Id"])}
+                if found and source
+                else None
+            )
+        target = target[rel_name]
+    if target is None or source is None:
+        return
+    leaf = resolved.names[-1]
+    if resolved.address is not None:
+        target[leaf] = address_value(resolved.owner, source, resolved.address)
+    else:
+        target[leaf] = source.get(leaf)

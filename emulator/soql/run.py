@@ -8,7 +8,7 @@ from typing import Any
 
 from emulator.ids import normalise
 from emulator.schema.model import ObjectDef
-from emulator.soql.evaluate import Evaluator, resolve, shape
+from emulator.soql.evaluate import Evaluator, resolve, shaper
 from emulator.soql.nodes import Compare, Condition, Logic, Query
 from emulator.soql.parser import SoqlError, parse
 from emulator.store import Record, Store
@@ -119,4 +119,4 @@ def run_query(
         records = records[: query.limit]
     if query.count_only:
         return QueryResult(len(records))
-    return QueryResult(len(records), [shape(version, store, obj, r, paths) for r in records])
+    return QueryResult(len(records), list(map(shaper(version, store, obj, paths), records)))

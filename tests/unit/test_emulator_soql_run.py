@@ -104,3 +104,41 @@ def test_fields_functions(org: Org) -> None:
     assert "Outcome__c" not in standard
     with pytest.raises(SoqlError, match="LIMIT"):
         _run(org, "SELECT FIELDS(ALL) FROM Contact")
+
+
+def test_rows_keep_the_select_order_across_plain_parent_and_compound_fields(org: Org) -> None:
+    """Rows are shaped by runs of plain fields with parent paths and compounds in between."""
+    individual = org.create("Individual", {"LastName": "Order", "FirstName": "O"})
+    contact = org.create(
+        "Contact",
+        {
+            "LastName": "Shape",
+            "Email": "shape@x.org",
+            "IndividualId": individual,
+            "MailingCity": "Berlin",
+        },
+    )
+    row = _run(
+        org,
+        "SELECT LastName, Email, Individual.Name, MailingAddress, Individual.FirstName, "
+        f"Id, MailingCity, Title FROM Contact WHERE Id = '{contact}'",
+    ).rows[0]
+    assert list(row) == [
+        "attributes",
+        "LastName",
+        "Email",
+        "Individual",
+        "MailingAddress",
+        "Id",
+        "MailingCity",
+        "Title",
+    ]
+    assert row["attributes"] == {
+        "type": "Contact",
+        "url": f"/services/data/v59.0/sobjects/Contact/{contact}",
+    }
+    assert (row["LastName"], row["Email"], row["Id"]) == ("Shape", "shape@x.org", contact)
+    assert (row["MailingCity"], row["Title"]) == ("Berlin", None)
+    assert row["Individual"]["Name"] == "O Order"
+    assert row["Individual"]["FirstName"] == "O"
+    assert row["MailingAddress"]["city"] == "Berlin"
