@@ -7,12 +7,14 @@ tens of cells per message. This sets exactly the attributes `model_construct` se
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 M = TypeVar("M", bound=BaseModel)
+D = TypeVar("D")
 _set = object.__setattr__
 
 
@@ -30,3 +32,21 @@ def construct(cls: type[M], values: dict[str, Any]) -> M:
     _set(model, "__pydantic_extra__", None)
     _set(model, "__pydantic_private__", None)
     return model
+
+
+@cache
+def _slot_names(cls: type) -> tuple[str, ...]:
+    fields = dataclasses.fields(cls)
+    if hasattr(cls, "__post_init__") or any(not f.init for f in fields):
+        raise TypeError(f"{cls.__name__} needs dataclasses.replace")
+    return tuple(f.name for f in fields)
+
+
+def evolve(instance: D, **changes: Any) -> D:
+    """`dataclasses.replace` for frozen dataclasses without `__post_init__` or init=False
+    fields (about 3x faster: no `__init__` call, one pass over the fields)."""
+    cls = type(instance)
+    new = object.__new__(cls)
+    for name in _slot_names(cls):  # type: ignore[arg-type]  # a class is hashable
+        _set(new, name, changes[name] if name in changes else getattr(instance, name))
+    return new

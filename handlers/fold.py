@@ -7,10 +7,10 @@ as it was. Every state change emits a hash-chained audit effect.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from handlers.audit import make_audit
+from handlers.fast_models import evolve
 from handlers.fold_rules import HANDLERS
 from handlers.step import Step
 from schemas.errors import InvalidInputError
@@ -59,7 +59,7 @@ def decide(
     if step.cells is not None and step.rejection is None:
         effects.append(step.cells)
     changes = step.changes if step.rejection is None else {}
-    new_state = replace(
+    new_state = evolve(
         state,
         **changes,
         seen_event_ids=state.seen_event_ids | {event.event_id},

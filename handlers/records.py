@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from handlers.fast_models import construct
+from handlers.fast_models import construct, evolve
 from handlers.loop_guard import is_own_writeback
 from handlers.mapping import basis_change, person_messages, removal_message
 from handlers.mapping_base import RecordChange
@@ -226,10 +226,10 @@ def _tell(
     for person in new_persons:
         known = person in old_persons and not was_deleted
         before = change.before if known else None
-        messages.extend(person_messages(replace(change, before=before, individual_id=person)))
+        messages.extend(person_messages(evolve(change, before=before, individual_id=person)))
     for person in old_persons:
         if person not in new_persons:  # re-parented or merged away
             old = change.before or {}
-            gone = replace(change, after=old, deleted=True, individual_id=person)
+            gone = evolve(change, after=old, deleted=True, individual_id=person)
             messages.append(removal_message(gone))
     return messages

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from handlers.aggregate import step_person
-from handlers.fast_models import construct
+from handlers.fast_models import construct, evolve
 from handlers.records import apply_salesforce_event
 from schemas.codes import Reason
 from schemas.enums import Basis, Channel
@@ -13,6 +15,7 @@ from schemas.events import ConsentRecorded
 from schemas.messages import PermissionCell, PermissionChange, PermissionsSnapshot, PersonMessage
 from schemas.outputs import AuditEvent
 from schemas.records import RecordImage
+from schemas.state import PersonState
 from tests.unit.test_pipeline_support import (
     PERSON,
     T0,
@@ -100,3 +103,26 @@ def test_mapped_messages_and_outputs_survive_their_topics_json() -> None:
         if output.snapshot is not None:
             snapshot = output.snapshot
             assert PermissionsSnapshot.model_validate_json(snapshot.model_dump_json()) == snapshot
+
+
+def test_evolve_equals_dataclasses_replace() -> None:
+    state = PersonState(audit_count=3, seen_event_ids=frozenset({"a"}))
+    ids = frozenset({"a", "b"})
+    expected = dataclasses.replace(state, audit_count=4, seen_event_ids=ids)
+    assert evolve(state, audit_count=4, seen_event_ids=ids) == expected
+    assert evolve(state) == state
+    assert evolve(state) is not state
+
+
+@dataclasses.dataclass(frozen=True)
+class Checked:
+    value: int
+
+    def __post_init__(self) -> None:
+        if self.value < 0:
+            raise ValueError("negative")
+
+
+def test_evolve_refuses_a_dataclass_with_post_init() -> None:
+    with pytest.raises(TypeError, match=r"Checked needs dataclasses\.replace"):
+        evolve(Checked(1), value=-1)
