@@ -5,8 +5,10 @@ worker's own app settings (broker.md §12). CDC messages are preloaded on lawful
     uv run --frozen python bench/pipeline.py [--people 4000] [--workers 1 2]
 
 Prints events/s (CDC events in / seconds from the first to the last consumed) per scenario, the
-ratio to the no-op agent of the same run, and events per CPU second of the Faust processes over
-the same window (user + system time from /proc: steadier than events/s on a shared machine).
+ratio to the no-op agent of the same run, events per CPU second of the Faust processes over
+the same window (user + system time from /proc: steadier than events/s on a shared machine),
+and the CPU seconds the broker (Tansu) and Redis spent per 1,000 events in that window (what
+the same 2 cores give to the services rather than to the workers).
 """
 
 from __future__ import annotations
@@ -166,10 +168,12 @@ def cpu_seconds(pids: list[int]) -> float:
 
 @dataclass
 class Rate:
-    """Events per second of wall time, and per CPU second of the measured processes."""
+    """Events per second of wall time, per CPU second of the measured processes, and the CPU
+    seconds the broker and Redis spent per 1,000 events over the same window."""
 
     wall: float
     per_cpu: float
+    services_per_1k: float = 0.0
 
 
 def run_workers(
@@ -178,6 +182,8 @@ def run_workers(
     env: dict[str, str],
     read: Callable[[list[int]], float],
     total: float,
+    *,
+    services: list[int],
 ) -> Rate:
     ports = [free_port() for _ in range(count)]
     procs = []
@@ -195,11 +201,18 @@ def run_workers(
                 )
             )
         pids = [proc.pid for proc in procs]
-        started: list[float] = []
+        started: list[tuple[float, float]] = []
         wall = measure(
-            lambda: read(ports), total, on_first=lambda: started.append(cpu_seconds(pids))
+            lambda: read(ports),
+            total,
+            on_first=lambda: started.append((cpu_seconds(pids), cpu_seconds(services))),
         )
-        return Rate(wall, total / max(cpu_seconds(pids) - started[0], 1e-3))
+        own, support = started[0]
+        return Rate(
+            wall,
+            total / max(cpu_seconds(pids) - own, 1e-3),
+            (cpu_seconds(services) - support) * 1000 / total,
+        )
     finally:
         for proc in procs:
             proc.terminate()
@@ -278,16 +291,20 @@ def main() -> None:
                     total=total,
                     worker_counts=args.workers,
                     data_dir=data_dir,
+                    services=[pid for pid in (broker.pid, server.pid) if pid is not None],
                 )
         finally:
             server.stop()
     print(f"CDC events per scenario: {total} ({args.people} people), {PARTITIONS} partitions")
-    print(f"{'':<48} {'events/s':>10} {'/ no-op':>8} {'per CPU-s':>10}")
+    print(f"{'':<48} {'events/s':>10} {'/ no-op':>8} {'per CPU-s':>10} {'svc CPU-s/1k':>12}")
     noop = results[1][1]
     for name, rate in results:
         if isinstance(rate, Rate):
             ratio = rate.wall / noop.wall if isinstance(noop, Rate) else 0.0
-            print(f"{name:<48} {rate.wall:>10,.0f} {ratio:>8.2f} {rate.per_cpu:>10,.0f}")
+            print(
+                f"{name:<48} {rate.wall:>10,.0f} {ratio:>8.2f} {rate.per_cpu:>10,.0f}"
+                f" {rate.services_per_1k:>12.3f}"
+            )
         else:
             print(f"{name:<48} {rate:>10,.0f}")
 
@@ -300,6 +317,7 @@ def run_all(
     total: int,
     worker_counts: list[int],
     data_dir: str,
+    services: list[int],
 ) -> list[tuple[str, float | Rate]]:
     """Raw consume, the no-op agent, then the worker with each of `worker_counts` processes."""
     results: list[tuple[str, float | Rate]] = []
@@ -321,6 +339,7 @@ def run_all(
             env,
             lambda _ports: float(sync.get(f"{prefix}{NOOP_COUNT_KEY}") or 0),
             total,
+            services=services,
         )
     finally:
         sync.close()
@@ -335,6 +354,7 @@ def run_all(
             run_env,
             functools.partial(pipeline_progress, total=total),
             total,
+            services=services,
         )
         results.append((f"lawful worker, {count} process(es), end to end", rate))
     return results
