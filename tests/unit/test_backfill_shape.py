@@ -79,13 +79,41 @@ def test_snapshot_event_is_a_create_like_backfill_message() -> None:
     assert event.replay_id is None
 
 
-def test_fast_json_is_the_same_document_as_the_model() -> None:
-    record = {
-        "Id": "003000000000001AAA",
-        "FirstName": "Maria",
-        "LastName": "Keller",
-        "MailingCity": "Berlin",
-        "LastModifiedDate": "2026-11-29T10:00:05.000+0000",
-    }
-    fast = SalesforceEvent.model_validate_json(snapshot_json("Contact", record, received_at=NOW))
-    assert fast == snapshot_event("Contact", record, received_at=NOW)
+@pytest.mark.parametrize(
+    ("entity", "record"),
+    [
+        (
+            "Contact",
+            {
+                "Id": "003000000000001AAA",
+                "FirstName": "Maria",
+                "LastName": "Keller",
+                "MailingCity": "Berlin",
+                "LastModifiedDate": "2026-11-29T10:00:05.000+0000",
+            },
+        ),
+        (
+            "Lawful_Notice__c",
+            {
+                "attributes": {"type": "Lawful_Notice__c"},
+                "Id": "a01000000000001AAA",
+                "Name": "PN-1",
+                "Lawful_Text__c": None,
+                "IsDeleted": False,
+                "CreatedDate": "2026-11-29T10:00:05.000+0000",
+                "LastModifiedDate": None,
+            },
+        ),
+        ("Account", {"Id": "001A", "Name": "Acme", "LastName": None, "BillingCountry": "FR"}),
+        (
+            "Account",
+            {"Id": "001B", "FirstName": "Jo", "LastName": "Smith", "PersonMailingCity": "X"},
+        ),
+    ],
+)
+def test_fast_json_is_the_same_document_as_the_model(
+    entity: str, record: dict[str, object]
+) -> None:
+    fast = SalesforceEvent.model_validate_json(snapshot_json(entity, record, received_at=NOW))
+    assert fast == snapshot_event(entity, record, received_at=NOW)
+    assert fast.payload["ChangeEventHeader"]["commitTimestamp"] == commit_ms(record)
