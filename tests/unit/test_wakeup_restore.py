@@ -39,3 +39,9 @@ def test_only_the_wanted_partitions_with_a_wake_up() -> None:
     ]
     assert found == expected
     assert found
+
+
+def test_changelog_markers_are_not_persons() -> None:
+    items = [(b"\x00lawful-marker", b""), (b"0PK1", dump_state(AggregateState(next_wakeup=WAKE)))]
+    found = asyncio.run(wakeups_in(items, {0, 1, 2, 3}, 4))
+    assert [person for _, person, _ in found] == ["0PK1"]

@@ -173,17 +173,24 @@ class Pipeline:
         self._ready.set()
 
     async def wake_up(self) -> None:
-        """Timer: TICKs for due persons of our person-events partitions; catalogue refresh."""
+        """Timer: catalogue refresh; a lost schedule restored; TICKs for due persons of our
+        person-events partitions. Each step fails on its own and is retried at the next tick."""
         if not self._ready.is_set():
             return
+        topic = f"{self.prefix}{PERSON_EVENTS_TOPIC}"
+        partitions = sorted(
+            tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic
+        )
         try:
             await self.catalogue.refresh()
-            topic = f"{self.prefix}{PERSON_EVENTS_TOPIC}"
-            partitions = sorted(
-                tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic
-            )
+        except Exception as exc:  # noqa: BLE001 - the cached catalogue stays in use
+            log.warning("catalogue_refresh_failed", error_type=type(exc).__name__)
+        try:
             if readiness(self.app, self._ready.is_set)[0]:  # the table is fully recovered
                 await self.restore_wakeups(partitions)
+        except Exception as exc:  # noqa: BLE001 - TICKs for the rest still go out
+            log.warning("wakeup_restore_failed", error_type=type(exc).__name__)
+        try:
             sent = await send_due_ticks(
                 self.schedule,
                 partitions,

@@ -34,6 +34,8 @@ async def wakeups_in(
     """(partition, Individual id, wake-up) of every table entry of the `wanted` partitions."""
     found: list[tuple[int, str, float]] = []
     for count, (key, state) in enumerate(items, start=1):
+        if not state:  # a changelog marker (empty value, see `Pipeline.mark`), not a person
+            continue
         partition = partition_of(key, partitions)
         if partition in wanted:
             wakeup = next_wakeup_of(state)
