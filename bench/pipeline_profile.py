@@ -88,6 +88,7 @@ async def run_agent(
     table: dict[Any, bytes],
     size: int,
     flush: Any,
+    *,
     batch_handler: Any = None,
 ) -> float:
     metrics = PipelineMetrics()
@@ -128,7 +129,12 @@ async def run(url: str, people: int, size: int, profile: cProfile.Profile | None
         person_rows = outbox.on(PERSON_EVENTS_TOPIC)
         person_streams = partitioned(PERSON_EVENTS_TOPIC, person_rows)
         person_seconds = await run_agent(
-            person_streams, persons.handle, {}, size, schedule.flush, persons.handle_batch
+            person_streams,
+            persons.handle,
+            {},
+            size,
+            schedule.flush,
+            batch_handler=persons.handle_batch,
         )
         if profile is not None:
             profile.disable()
