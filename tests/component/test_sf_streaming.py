@@ -1,19 +1,19 @@
-"""Subscriber over a fake CometD client + fakeredis: ack-only positions, expiry, watchdogs."""
+"""Subscriber over a fake CometD client and an in-memory position store: ack-only positions,
+expiry, watchdogs. (RedisReplayStore's compare-and-set is a Lua script, which fakeredis cannot
+run; it is tested against a real Redis in tests/integration/test_sf_replay_store.py.)"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from typing import Any, cast
 
-import fakeredis
 import pytest
 from aiosfstream_ng.auth import AuthenticatorBase
 from aiosfstream_ng.exceptions import ServerError
 
 from workers.salesforce.errors import ReplayIdExpired, ReplayIdExpiredError
-from workers.salesforce.replay_store import RedisReplayStore, StoreBackedReplay
+from workers.salesforce.replay_store import StoreBackedReplay
 from workers.salesforce.streaming import StreamEvent, StreamSubscriber
 
 pytestmark = pytest.mark.component
@@ -86,16 +86,31 @@ class FakeClient:
         return None
 
 
+class MemoryStore:
+    """`ReplayStore` in a dict, with the same only-forward rule as RedisReplayStore."""
+
+    def __init__(self) -> None:
+        self.positions: dict[str, int] = {}
+
+    async def get(self, channel: str) -> int | None:
+        return self.positions.get(channel)
+
+    async def save(self, channel: str, replay_id: int) -> bool:
+        if self.positions.get(channel, replay_id - 1) >= replay_id:
+            return False
+        self.positions[channel] = replay_id
+        return True
+
+    async def forget(self, channel: str) -> None:
+        self.positions.pop(channel, None)
+
+
 @pytest.fixture
-async def store() -> AsyncIterator[RedisReplayStore]:
-    redis = fakeredis.FakeAsyncRedis()
-    yield RedisReplayStore(redis, key_prefix="test:")
-    await redis.aclose()
+def store() -> MemoryStore:
+    return MemoryStore()
 
 
-def make_subscriber(
-    org: FakeOrg, store: RedisReplayStore, liveness: float = 30.0
-) -> StreamSubscriber:
+def make_subscriber(org: FakeOrg, store: MemoryStore, liveness: float = 30.0) -> StreamSubscriber:
     return StreamSubscriber(
         cast(AuthenticatorBase, object()),
         store,
@@ -106,7 +121,7 @@ def make_subscriber(
     )
 
 
-async def test_position_saved_only_after_handler_returns(store: RedisReplayStore) -> None:
+async def test_position_saved_only_after_handler_returns(store: MemoryStore) -> None:
     org = FakeOrg()
     for replay_id in (10, 11, 12):
         org.inbox.put_nowait(cdc(replay_id))
@@ -126,7 +141,7 @@ async def test_position_saved_only_after_handler_returns(store: RedisReplayStore
     assert all(client.closed for client in org.clients)
 
 
-async def test_events_wait_for_ack_and_library_never_writes(store: RedisReplayStore) -> None:
+async def test_events_wait_for_ack_and_library_never_writes(store: MemoryStore) -> None:
     org = FakeOrg()
     org.inbox.put_nowait(cdc(20))
     org.inbox.put_nowait(cdc(21))
@@ -145,7 +160,7 @@ async def test_events_wait_for_ack_and_library_never_writes(store: RedisReplaySt
 
 
 async def test_resubscribes_from_stored_position_after_server_close(
-    store: RedisReplayStore,
+    store: MemoryStore,
 ) -> None:
     org = FakeOrg()
     await store.save(CHANNEL, 30)
@@ -167,7 +182,7 @@ async def test_resubscribes_from_stored_position_after_server_close(
 
 
 async def test_stored_id_out_of_retention_raises_replay_id_expired(
-    store: RedisReplayStore,
+    store: MemoryStore,
 ) -> None:
     org = FakeOrg()
     org.expire_below = 1000
@@ -183,7 +198,7 @@ async def test_stored_id_out_of_retention_raises_replay_id_expired(
 
 
 async def test_vanished_subscription_is_resubscribed_and_expiry_surfaces(
-    store: RedisReplayStore,
+    store: MemoryStore,
 ) -> None:
     org = FakeOrg()
     await store.save(CHANNEL, 50)
@@ -201,7 +216,7 @@ async def test_vanished_subscription_is_resubscribed_and_expiry_surfaces(
     await events.aclose()
 
 
-async def test_silent_stream_rebuilds_the_client(store: RedisReplayStore) -> None:
+async def test_silent_stream_rebuilds_the_client(store: MemoryStore) -> None:
     org = FakeOrg()
     subscriber = make_subscriber(org, store, liveness=0.2)
     events = subscriber.events()

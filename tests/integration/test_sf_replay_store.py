@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 
 import pytest
 import redis
 import redis.asyncio
+from redis.asyncio.connection import AbstractConnection
 
 from schemas.errors import TransientError
 from workers.embedded.redis import EmbeddedRedis
@@ -37,6 +39,31 @@ async def test_concurrent_saves_keep_the_highest(
     ids = list(range(100, 160))
     await asyncio.gather(*(store.save("/event/Consent__e", i) for i in reversed(ids)))
     assert await store.get("/event/Consent__e") == max(ids)
+
+
+async def test_a_save_is_one_round_trip(
+    redis_client: redis.asyncio.Redis, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bridge saves a position per group of acknowledged events: one request to Redis each
+    (a WATCH/GET/MULTI-EXEC compare-and-set took three)."""
+    store = RedisReplayStore(redis_client, key_prefix=redis_prefix)
+    channel = "/data/ChangeEvents"
+    assert await store.save(channel, 100)  # the first call may also load the script
+    sent: list[bytes | str | Iterable[bytes]] = []
+    original = AbstractConnection.send_packed_command
+
+    async def counted(
+        self: AbstractConnection, command: bytes | str | Iterable[bytes], check_health: bool = True
+    ) -> None:
+        sent.append(command)
+        await original(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    assert await store.save(channel, 101)
+    assert len(sent) == 1
+    assert not await store.save(channel, 99)
+    assert len(sent) == 2
+    assert await store.get(channel) == 101
 
 
 def test_embedded_server_starts_answers_and_stops() -> None:

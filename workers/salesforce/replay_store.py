@@ -13,7 +13,15 @@ from typing import Protocol
 from aiocometd_ng.typing import Headers, Payload
 from aiosfstream_ng.replay import ReplayMarker, ReplayMarkerStorage
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
+
+_SAVE_IF_NEWER = """
+local current = redis.call('GET', KEYS[1])
+if current and tonumber(current) >= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+"""
 
 
 class ReplayStore(Protocol):
@@ -33,6 +41,7 @@ class RedisReplayStore:
     def __init__(self, redis: Redis, *, key_prefix: str) -> None:
         self._redis = redis
         self._prefix = key_prefix
+        self._save_if_newer = redis.register_script(_SAVE_IF_NEWER)
 
     def key(self, channel: str) -> str:
         return f"{self._prefix}salesforce:replay:{channel}"
@@ -42,21 +51,10 @@ class RedisReplayStore:
         return None if raw is None else int(raw)
 
     async def save(self, channel: str, replay_id: int) -> bool:
-        """Compare-and-set under WATCH: a redelivered (older) event never moves it back."""
-        key = self.key(channel)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(key)
-                    raw = await pipe.get(key)
-                    if raw is not None and int(raw) >= replay_id:
-                        return False  # leaving the pipeline context resets the WATCH
-                    pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
-                    pipe.set(key, str(replay_id))
-                    await pipe.execute()
-                except WatchError:
-                    continue
-                return True
+        """Compare-and-set in one script call (one round trip to Redis): a redelivered (older)
+        event never moves the position back."""
+        saved = await self._save_if_newer(keys=[self.key(channel)], args=[str(replay_id)])
+        return bool(saved)
 
     async def forget(self, channel: str) -> None:
         await self._redis.delete(self.key(channel))
