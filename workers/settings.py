@@ -46,6 +46,12 @@ class SalesforceSettings(BaseModel):
     streaming_replay_default: int = Field(
         -1, ge=-2, le=-1, description="Replay option without a stored id: -1 new only, -2 all"
     )
+    streaming_connect_linger: float = Field(
+        0.01,
+        ge=0,
+        le=1.0,
+        description="Seconds the next CometD connect waits after a reply with events (batching)",
+    )
 
 
 class RedisSettings(BaseModel):

@@ -227,3 +227,33 @@ async def test_silent_stream_rebuilds_the_client(store: MemoryStore) -> None:
     assert event.replay_id == 60
     assert org.clients[0].closed
     await events.aclose()
+
+
+async def test_connect_after_a_reply_with_events_lingers() -> None:
+    """A burst comes in fewer replies: the connect after a reply that carried events waits
+    `connect_linger`; after an empty reply (or with no linger) it goes at once."""
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    replay = StoreBackedReplay(MemoryStore(), connect_linger=0.01, sleep=sleep)
+    connect = {"channel": "/meta/connect", "successful": True}
+    await replay.incoming([cdc(1), cdc(2), connect])
+    await replay.outgoing([{"channel": "/meta/connect"}], {})
+    assert slept == [0.01]
+    await replay.outgoing([{"channel": "/meta/connect"}], {})  # no reply in between
+    await replay.incoming([connect])  # held until the long poll timed out: nothing came
+    await replay.outgoing([{"channel": "/meta/connect"}], {})
+    assert slept == [0.01]
+    await replay.incoming([connect, cdc(3)])
+    subscribe = {"channel": "/meta/subscribe", "subscription": CHANNEL}
+    await replay.outgoing([{"channel": "/meta/connect"}, subscribe], {})  # re-handshake batch
+    assert slept == [0.01]
+    await replay.outgoing([{"channel": "/meta/connect"}], {})
+    assert slept == [0.01, 0.01]
+
+    at_once = StoreBackedReplay(MemoryStore(), sleep=sleep)  # the default: no linger
+    await at_once.incoming([cdc(4), connect])
+    await at_once.outgoing([{"channel": "/meta/connect"}], {})
+    assert slept == [0.01, 0.01]

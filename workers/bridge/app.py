@@ -44,6 +44,7 @@ def build_subscriber(
         tls=ssl_context(credentials),
         default_replay=settings.salesforce.streaming_replay_default,
         liveness_timeout=settings.salesforce.streaming_liveness_timeout,
+        connect_linger=settings.salesforce.streaming_connect_linger,
     )
 
 

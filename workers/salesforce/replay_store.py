@@ -7,7 +7,9 @@ to the subscriber's ack, so the library never advances the stored id itself.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from aiocometd_ng.typing import Headers, Payload
@@ -63,12 +65,22 @@ class RedisReplayStore:
 class StoreBackedReplay(ReplayMarkerStorage):
     """Read-only bridge from a `ReplayStore` to aiosfstream_ng; also watches connect liveness."""
 
-    def __init__(self, store: ReplayStore, *, default_replay: int | None = None) -> None:
+    def __init__(
+        self,
+        store: ReplayStore,
+        *,
+        default_replay: int | None = None,
+        connect_linger: float = 0.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         super().__init__()
         self.store = store
         self.default_replay = default_replay
         self.last_connect_ok = time.monotonic()
         self.connect_failures = 0
+        self.connect_linger = connect_linger
+        self._sleep = sleep
+        self._delivered = False  # the last connect reply came with events
 
     async def get_replay_marker(self, subscription: str) -> ReplayMarker | None:
         replay_id = await self.store.get(subscription)
@@ -82,9 +94,26 @@ class StoreBackedReplay(ReplayMarkerStorage):
         """Deliberately nothing: positions are saved by the subscriber's ack only."""
 
     async def incoming(self, payload: Payload, headers: Headers | None = None) -> None:
+        connect_reply = False
         for message in payload:
             if message.get("channel") == "/meta/connect":
+                connect_reply = True
                 if message.get("successful"):
                     self.last_connect_ok = time.monotonic()
                 else:
                     self.connect_failures += 1
+        if connect_reply:
+            self._delivered = any(
+                not str(message.get("channel", "")).startswith("/meta/") for message in payload
+            )
+
+    async def outgoing(self, payload: Payload, headers: Headers) -> None:
+        """Hold the next long poll `connect_linger` seconds after a reply that carried events,
+        so that events published meanwhile come in one response: one HTTP round trip (and one
+        produce request, one replay-id write) for many events under load. A connect after an
+        empty reply goes at once, so a lone event still arrives without the delay."""
+        await super().outgoing(payload, headers)
+        lone_connect = len(payload) == 1 and payload[0].get("channel") == "/meta/connect"
+        if lone_connect and self._delivered and self.connect_linger > 0:
+            self._delivered = False
+            await self._sleep(self.connect_linger)

@@ -73,6 +73,7 @@ class StreamSubscriber:
         liveness_timeout: float = 300.0,
         max_backoff: float = 30.0,
         max_pending: int = 100,
+        connect_linger: float = 0.0,
         client_factory: Callable[..., Client] = Client,
     ) -> None:
         if not channels:
@@ -86,6 +87,7 @@ class StreamSubscriber:
         self._check_interval = min(5.0, liveness_timeout / 4)
         self._max_backoff = max_backoff
         self._max_pending = max_pending
+        self._connect_linger = connect_linger
         self._client_factory = client_factory
         self._high_water: dict[str, int] = {}
         self.clients_built = 0
@@ -105,12 +107,15 @@ class StreamSubscriber:
             tls=ssl_context(credentials),
             default_replay=settings.salesforce.streaming_replay_default,
             liveness_timeout=settings.salesforce.streaming_liveness_timeout,
+            connect_linger=settings.salesforce.streaming_connect_linger,
         )
 
     # -- client lifecycle -----------------------------------------------------------------------
 
     async def _open(self) -> tuple[Client, StoreBackedReplay]:
-        replay = StoreBackedReplay(self._store, default_replay=self._default_replay)
+        replay = StoreBackedReplay(
+            self._store, default_replay=self._default_replay, connect_linger=self._connect_linger
+        )
         client = self._client_factory(
             self.authenticator,
             replay=replay,
