@@ -1,8 +1,15 @@
 """The purpose catalogue: DataUsePurpose + Lawful_LIA__c, read by SOQL at start, cached in Redis
-(shared by all workers), refreshed when a change of either passes through the records agent."""
+(shared by all workers), refreshed when a change of either passes through the records agent.
+
+Redis may lose the cache (flushed, failed over without persistence). An epoch key, written with
+the records, shows it: a worker that finds it gone writes back the records it last built from
+(HSETNX, so a change applied since the loss stays) instead of building an empty catalogue, which
+would dead-letter every event naming a purpose and withdraw every published cell. A purpose
+deleted while the cache was lost may come back until the next start re-reads Salesforce."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -70,9 +77,11 @@ class PurposeCatalogue:
             LIA_ENTITY: f"{key_prefix}catalogue:lias",
         }
         self._version_key = f"{key_prefix}catalogue:version"
+        self._epoch_key = f"{key_prefix}catalogue:epoch"
+        self._last: dict[str, dict[str, dict[str, Any]]] | None = None  # records last built from
         self._rules = rules
         self._from_fields = purpose_from_fields
-        self._version: int | None = None
+        self._seen: tuple[bytes | str | None, int] | None = None  # (epoch, version) built from
         self.policy = Policy(rules, ())
 
     async def load_from_salesforce(self, reader: RecordReader) -> int:
@@ -93,6 +102,7 @@ class PurposeCatalogue:
                     self._keys[entity],
                     mapping={rid: orjson.dumps(f) for rid, f in rows_by_id.items()},
                 )
+        pipe.set(self._epoch_key, uuid.uuid4().hex)
         pipe.incr(self._version_key)
         await pipe.execute()
         await self.refresh()
@@ -114,19 +124,37 @@ class PurposeCatalogue:
 
     async def refresh(self) -> bool:
         """Rebuild the policy if another worker (or we) changed the cache; True if rebuilt."""
-        raw = await self._client.get(self._version_key)
-        version = int(raw) if raw is not None else 0
-        if version == self._version:
+        raw, epoch = await self._client.mget(self._version_key, self._epoch_key)
+        if epoch is None:
+            if self._last is not None:
+                await self._restore(self._last)
+            else:  # the first reader of a cache seeded record by record (`apply`)
+                await self._client.set(self._epoch_key, uuid.uuid4().hex, nx=True)
+            raw, epoch = await self._client.mget(self._version_key, self._epoch_key)
+        seen = (epoch, int(raw) if raw is not None else 0)  # a restored cache has a new epoch
+        if seen == self._seen:
             return False
         purposes = await self._read(self._keys[PURPOSE_ENTITY])
         lias = await self._read(self._keys[LIA_ENTITY])
+        self._last = {PURPOSE_ENTITY: purposes, LIA_ENTITY: lias}
         try:
             self.policy = build_policy(self._rules, purposes, lias, self._from_fields)
         except LawfulError as exc:  # e.g. a parent cycle: keep the previous catalogue
             log.warning("catalogue_rejected", error=str(exc)[:300])
-        self._version = version
-        log.info("catalogue_loaded", purposes=len(self.policy.purposes), version=version)
+        self._seen = seen
+        log.info("catalogue_loaded", purposes=len(self.policy.purposes), version=seen[1])
         return True
+
+    async def _restore(self, records: dict[str, dict[str, dict[str, Any]]]) -> None:
+        """Write back the records of a lost cache, keeping any written since (HSETNX)."""
+        pipe = self._client.pipeline(transaction=True)
+        for entity, rows_by_id in records.items():
+            for record_id, fields in rows_by_id.items():
+                pipe.hsetnx(self._keys[entity], record_id, orjson.dumps(fields))
+        pipe.set(self._epoch_key, uuid.uuid4().hex)
+        pipe.incr(self._version_key)
+        await pipe.execute()
+        log.warning("catalogue_cache_restored", purposes=len(records[PURPOSE_ENTITY]))
 
     async def _read(self, key: str) -> dict[str, dict[str, Any]]:
         raw = await self._client.hgetall(key)
