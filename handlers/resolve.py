@@ -79,6 +79,13 @@ def link_changes(
     return tuple(changes)
 
 
+def image_link(
+    entity: str, record_id: str, fields: dict[str, Any], individual: str | None, *, deleted: bool
+) -> tuple[str, str] | None:
+    """The (key, Individual id) link a record image holds: what `link_changes` last added."""
+    return None if deleted else _link(entity, record_id, fields, individual)
+
+
 def _link(
     entity: str, record_id: str, fields: dict[str, Any], individual: str | None
 ) -> tuple[str, str] | None:

@@ -9,6 +9,7 @@ import pytest
 import redis.asyncio
 
 from schemas.messages import PersonMessage
+from workers.pipeline.links import LinkStore
 from workers.pipeline.scheduler import WakeupSchedule, send_due_ticks
 
 pytestmark = pytest.mark.integration
@@ -134,3 +135,16 @@ async def test_a_lost_schedule_is_found_and_restored_without_overwriting_newer_w
     assert await schedule.lost([0, 1, 2]) == [2]
     await redis_client.delete(schedule.marker(1))
     assert await schedule.lost([0, 1]) == [1]
+
+
+async def test_lost_link_partitions_are_found_and_restored(
+    redis_client: redis.asyncio.Redis, redis_prefix: str
+) -> None:
+    links = LinkStore(redis_client, redis_prefix)
+    assert await links.lost([0, 1]) == [0, 1]
+    await links.restore([0], [("003A", "0PK1"), ("006A", "0PK1"), ("006A", "0PK2")])
+    assert await links.lost([0, 1]) == [1]
+    assert await links.fetch(["003A", "006A"]) == {
+        "003A": frozenset({"0PK1"}),
+        "006A": frozenset({"0PK1", "0PK2"}),
+    }

@@ -229,6 +229,33 @@ async def test_a_lost_wake_up_schedule_is_restored_from_the_persons_table(world:
         client.close()
 
 
+async def test_lost_record_links_are_restored_from_the_records_table(world: World) -> None:
+    now = datetime.now(UTC)
+    links = {f"003{uuid.uuid4().hex[:12]}AAA": individual_id(f"l{n}") for n in range(5)}
+    events = [
+        cdc("Contact", "CREATE", contact, {"IndividualId": person, "LastName": "X"}, at=now)
+        for contact, person in links.items()
+    ]
+    await produce(world.bootstrap, world.topic("lawful.sf-cdc.v1"), events)
+    client = redis.Redis.from_url(world.redis_url)
+
+    def stored() -> bool:
+        return all(
+            client.sismember(f"{world.redis_prefix}links:{contact}", person)
+            for contact, person in links.items()
+        )
+
+    try:
+        _wait_for(stored)
+        keys = list(client.scan_iter(match=f"{world.redis_prefix}links*", count=500))
+        client.delete(*keys)  # Redis lost the links (and the markers)
+        assert not stored()
+        _wait_for(stored)
+        assert "links_restored" in world.worker.log()
+    finally:
+        client.close()
+
+
 async def test_poison_messages_go_to_the_dlq_without_stopping_the_worker(world: World) -> None:
     now = datetime.now(UTC)
     people = [individual_id(f"p{n}") for n in range(50)]

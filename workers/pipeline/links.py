@@ -29,12 +29,40 @@ class RecordingLinks(Mapping[str, Collection[str]]):
         return len(self._known)
 
 
+RESTORE_CHUNK = 5000  # links per pipeline when a lost link store is restored
+
+
 class LinkStore:
-    """`{prefix}links:<key>` = the set of Individual ids linked to that record key."""
+    """`{prefix}links:<key>` = the set of Individual ids linked to that record key;
+    `{prefix}links-kept:<partition>` marks the CDC partitions whose links Redis holds."""
 
     def __init__(self, client: redis.asyncio.Redis, key_prefix: str) -> None:
         self._client = client
         self._prefix = f"{key_prefix}links:"
+        self._marker = f"{key_prefix}links-kept:"
+
+    async def lost(self, partitions: Iterable[int]) -> list[int]:
+        """The records partitions whose links Redis no longer holds (flushed, or never marked)."""
+        wanted = sorted(partitions)
+        if not wanted:
+            return []
+        pipe = self._client.pipeline(transaction=False)
+        for partition in wanted:
+            pipe.exists(f"{self._marker}{partition}")
+        flags = await pipe.execute()
+        return [p for p, flag in zip(wanted, flags, strict=True) if not flag]
+
+    async def restore(self, partitions: Iterable[int], links: list[tuple[str, str]]) -> None:
+        """Add the (key, Individual id) links read from the records table, then mark."""
+        for start in range(0, len(links), RESTORE_CHUNK):
+            pipe = self._client.pipeline(transaction=False)
+            for key, individual_id in links[start : start + RESTORE_CHUNK]:
+                pipe.sadd(self._prefix + key, individual_id)
+            await pipe.execute()
+        pipe = self._client.pipeline(transaction=False)
+        for partition in partitions:
+            pipe.set(f"{self._marker}{partition}", "1")
+        await pipe.execute()
 
     async def fetch(self, keys: Iterable[str]) -> dict[str, frozenset[str]]:
         wanted = sorted(set(keys))

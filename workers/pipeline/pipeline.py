@@ -13,14 +13,15 @@ from workers.pipeline.app import PipelineTopics, build_faust_app
 from workers.pipeline.consume import BatchHandler, Handler, consume_batches
 from workers.pipeline.dlq import DeadLetters
 from workers.pipeline.health import readiness, register_health_pages
+from workers.pipeline.links import LinkStore
 from workers.pipeline.metrics import PipelineMetrics
 from workers.pipeline.outbox import Outbox
 from workers.pipeline.persons import PersonsProcessor
 from workers.pipeline.ports import EngineBinding, RecordReader
 from workers.pipeline.purposes import PurposeCatalogue, load_rules
 from workers.pipeline.records import CDC_TOPIC, PERSON_EVENTS_TOPIC, RecordsProcessor
+from workers.pipeline.redis_restore import RedisRestore
 from workers.pipeline.scheduler import WakeupSchedule, send_due_ticks
-from workers.pipeline.wakeup_restore import wakeups_in
 from workers.redis_client import redis_client
 from workers.settings import Settings
 
@@ -80,6 +81,13 @@ class Pipeline:
             lambda: self.catalogue.policy,
             self.schedule,
             on_alert=self.metrics.alerts.inc,
+        )
+        self.restore = RedisRestore(
+            self.schedule,
+            LinkStore(self.redis, key_prefix),  # the records engine's links
+            persons=self.persons_table,
+            records=self.records_table,
+            partitions=settings.kafka.partitions,
         )
         self.metrics.lag.highwaters = self.highwaters
         self._ready = asyncio.Event()
@@ -173,23 +181,20 @@ class Pipeline:
         self._ready.set()
 
     async def wake_up(self) -> None:
-        """Timer: catalogue refresh; a lost schedule restored; TICKs for due persons of our
+        """Timer: catalogue refresh; what Redis lost restored; TICKs for due persons of our
         person-events partitions. Each step fails on its own and is retried at the next tick."""
         if not self._ready.is_set():
             return
-        topic = f"{self.prefix}{PERSON_EVENTS_TOPIC}"
-        partitions = sorted(
-            tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic
-        )
+        partitions = self._assigned(PERSON_EVENTS_TOPIC)
         try:
             await self.catalogue.refresh()
         except Exception as exc:  # noqa: BLE001 - the cached catalogue stays in use
             log.warning("catalogue_refresh_failed", error_type=type(exc).__name__)
         try:
-            if readiness(self.app, self._ready.is_set)[0]:  # the table is fully recovered
-                await self.restore_wakeups(partitions)
+            if readiness(self.app, self._ready.is_set)[0]:  # the tables are fully recovered
+                await self.restore.run(partitions, self._assigned(CDC_TOPIC))
         except Exception as exc:  # noqa: BLE001 - TICKs for the rest still go out
-            log.warning("wakeup_restore_failed", error_type=type(exc).__name__)
+            log.warning("redis_restore_failed", error_type=type(exc).__name__)
         try:
             sent = await send_due_ticks(
                 self.schedule,
@@ -202,15 +207,10 @@ class Pipeline:
         except Exception as exc:  # noqa: BLE001 - a failed scan is retried at the next tick
             log.warning("wakeup_scan_failed", error_type=type(exc).__name__)
 
-    async def restore_wakeups(self, partitions: list[int]) -> None:
-        """Re-add the wake-ups of our partitions from the persons table if Redis lost them."""
-        lost = await self.schedule.lost(partitions)
-        if not lost:
-            return
-        items = list(self.persons_table.data.items())  # a copy: the agent writes meanwhile
-        entries = await wakeups_in(items, set(lost), self.settings.kafka.partitions)
-        restored = await self.schedule.restore(lost, entries)
-        log.warning("wakeups_restored", partitions=lost, persons=restored)
+    def _assigned(self, topic: str) -> list[int]:
+        """Our partitions of lawful's `topic` (name without prefix)."""
+        name = f"{self.prefix}{topic}"
+        return sorted(tp.partition for tp in self.app.consumer.assignment() if tp.topic == name)
 
     async def consume(
         self,

@@ -9,7 +9,9 @@ import pytest
 from aiokafka.partitioner import DefaultPartitioner  # type: ignore[import-untyped]
 
 from schemas.aggregate import AggregateState, dump_state
-from workers.pipeline.wakeup_restore import next_wakeup_of, partition_of, wakeups_in
+from schemas.fast_json import dump_json
+from schemas.records import RecordImage
+from workers.pipeline.redis_restore import links_in, next_wakeup_of, partition_of, wakeups_in
 
 pytestmark = pytest.mark.unit
 
@@ -45,3 +47,23 @@ def test_changelog_markers_are_not_persons() -> None:
     items = [(b"\x00lawful-marker", b""), (b"0PK1", dump_state(AggregateState(next_wakeup=WAKE)))]
     found = asyncio.run(wakeups_in(items, {0, 1, 2, 3}, 4))
     assert [person for _, person, _ in found] == ["0PK1"]
+
+
+def image(entity: str, record_id: str, fields: dict[str, str], person: str | None) -> bytes:
+    return dump_json(
+        RecordImage(entity=entity, record_id=record_id, fields=fields, individual_id=person)
+    )
+
+
+def test_links_of_the_wanted_partitions_from_record_images() -> None:
+    contact = image("Contact", "003A", {"IndividualId": "0PK1"}, "0PK1")
+    role = image("OpportunityContactRole", "00KA", {"OpportunityId": "006A"}, "0PK1")
+    gone = dump_json(
+        RecordImage(entity="Contact", record_id="003B", individual_id="0PK2", deleted=True)
+    )
+    email = image("ContactPointEmail", "9PEA", {"ParentId": "0PK1"}, "0PK1")  # links nothing
+    items = [(b"003A", contact), (b"00KA", role), (b"003B", gone), (b"9PEA", email), (b"m", b"")]
+    found = asyncio.run(links_in(items, {0, 1, 2, 3}, 4))
+    assert found == [("003A", "0PK1"), ("006A", "0PK1")]
+    others = {0, 1, 2, 3} - {partition_of(b"003A", 4)}
+    assert ("003A", "0PK1") not in asyncio.run(links_in(items, others, 4))
