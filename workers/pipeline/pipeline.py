@@ -57,6 +57,7 @@ class Pipeline:
             default_partitioner=getattr(self.app.conf, "producer_partitioner", None) is None,
         )
         self._sent = {name: self.metrics.events_out.labels(topic=name) for name in self.topic_names}
+        self._unsent_counts: dict[str, int] = dict.fromkeys(self.topic_names, 0)
         self.records_table = self._table("records")
         self.persons_table = self._table("persons")
         key_prefix = settings.redis.key_prefix
@@ -121,7 +122,7 @@ class Pipeline:
         # Kept in the outbox: the batch's `flush` waits until every kept message is on the broker.
         raw_key = key.encode() if key is not None else None
         await self.outbox.send(self.topic_names[topic], raw_key, value)
-        self._sent[topic].inc()
+        self._unsent_counts[topic] += 1  # into the metric at the flush (one lock per topic)
 
     async def flush(self) -> None:
         """Wake-up schedule writes, then every kept or buffered message, on their servers."""
@@ -130,6 +131,10 @@ class Pipeline:
 
     async def flush_outputs(self) -> None:
         """Every kept output and every buffered message (changelogs, markers) on the broker."""
+        for topic, count in self._unsent_counts.items():  # counted as handed to the producer
+            if count:
+                self._sent[topic].inc(count)
+                self._unsent_counts[topic] = 0
         await self.outbox.flush()
         await self.app.producer.flush()
 
