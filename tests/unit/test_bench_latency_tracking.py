@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
+from dataclasses import dataclass
 
+import orjson
+
+from bench.latency_listeners import CDC_TOPIC, consume
 from bench.latency_tracking import Change, Tracker, percentile
 
 
@@ -62,3 +67,40 @@ def test_nearest_rank_percentiles() -> None:
     assert percentile(values, 99) == 99.0
     assert percentile(values, 100) == 100.0
     assert math.isnan(percentile([], 50))
+
+
+@dataclass(frozen=True)
+class _Partition:
+    topic: str
+    partition: int = 0
+
+
+class _Record:
+    def __init__(self, value: dict[str, object], timestamp_ms: float) -> None:
+        self.value = orjson.dumps(value)
+        self.timestamp = int(timestamp_ms)
+
+
+class _OneBatchConsumer:
+    """getmany() returns one CDC message, sent two seconds ago, then stops the reader."""
+
+    def __init__(self, stop: asyncio.Event) -> None:
+        self.stop = stop
+        self.sent_wall = time.time() - 2.0
+
+    async def getmany(self, timeout_ms: int, max_records: int) -> dict[_Partition, list[_Record]]:
+        self.stop.set()
+        record = _Record({"record_id": "r1", "replay_id": 9}, self.sent_wall * 1000)
+        return {_Partition(CDC_TOPIC): [record]}
+
+
+async def test_messages_are_timed_by_their_create_time_or_by_their_arrival() -> None:
+    for arrival_times in (False, True):
+        tracker, stop = Tracker(), asyncio.Event()
+        change = Change("p1", "r1", sent=time.monotonic() - 3.0)
+        tracker.sent(change)
+        consumer = _OneBatchConsumer(stop)
+        await consume(consumer, tracker, stop, poll_interval_s=0, arrival_times=arrival_times)
+        assert change.cdc_at is not None
+        age = time.monotonic() - change.cdc_at
+        assert math.isclose(age, 0.0 if arrival_times else 2.0, abs_tol=0.5)
