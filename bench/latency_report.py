@@ -47,6 +47,15 @@ def cpu_seconds(pids: dict[str, int | None]) -> dict[str, tuple[float, float]]:
     return out
 
 
+def thread_cpu_seconds(pid: int, tid: int) -> tuple[float, float]:
+    """(seconds on a CPU, seconds runnable but waiting) of one thread (zeros when unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()
+        return int(fields[0]) / 1e9, int(fields[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0, 0.0
+
+
 def worker_counters(text: str) -> dict[str, float]:
     """`in <topic>`, `out <topic>`, `handler_sum <agent>`, `handler_count <agent>` and the
     bridge's `bridge received|acknowledged <channel>`."""
@@ -120,6 +129,10 @@ def print_report(
         )
     print("per process, measured phase + grace: s on a CPU / s runnable but waiting for a CPU /")
     print("  CPU ms per change: all of it, and above the process's idle use (sampled 5 s before)")
+    print(
+        "  (this process: the emulator's thread serves CometD and REST; the bench's threads make"
+        " the changes through the org's API, i.e. commit + CDC, and read Kafka)"
+    )
     for name, (ran, wait, per_change) in cpu.items():
         gross = ran / max(made, 1) * 1000
         print(f"  {name:<16} {ran:7.1f} / {wait:7.1f} / {gross:6.2f} ms, {per_change:6.2f} ms")
