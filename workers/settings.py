@@ -125,6 +125,12 @@ class BridgeSettings(BaseModel):
     max_in_flight: int = Field(
         500, ge=1, description="Events produced but not yet acknowledged by the broker"
     )
+    replay_recovery_scan_max: int = Field(
+        200_000,
+        ge=1000,
+        description="Messages per partition read back to find a channel's newest replay id "
+        "when Redis has none (workers/bridge/replay_recovery.py)",
+    )
     backfill_page_size: int = Field(2000, ge=200, le=2000, description="SOQL batch size")
 
 

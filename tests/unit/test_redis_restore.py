@@ -11,6 +11,7 @@ from aiokafka.partitioner import DefaultPartitioner  # type: ignore[import-untyp
 from schemas.aggregate import AggregateState, dump_state
 from schemas.fast_json import dump_json
 from schemas.records import RecordImage
+from workers.bridge.replay_recovery import newest_per_channel
 from workers.pipeline.redis_restore import links_in, next_wakeup_of, partition_of, wakeups_in
 
 pytestmark = pytest.mark.unit
@@ -67,3 +68,20 @@ def test_links_of_the_wanted_partitions_from_record_images() -> None:
     assert found == [("003A", "0PK1"), ("006A", "0PK1")]
     others = {0, 1, 2, 3} - {partition_of(b"003A", 4)}
     assert ("003A", "0PK1") not in asyncio.run(links_in(items, others, 4))
+
+
+def test_newest_replay_per_wanted_channel_skips_what_is_not_a_bridged_event() -> None:
+    values = [
+        b'{"channel": "/data/A", "replay_id": 5}',
+        b'{"channel": "/data/A", "replay_id": 9}',
+        b'{"channel": "/data/A", "replay_id": 7}',
+        b'{"channel": "/data/A", "replay_id": null}',
+        b'{"channel": "/data/B", "replay_id": 3}',
+        b'{"channel": "/data/Other", "replay_id": 99}',
+        b"not json",
+        None,
+    ]
+    assert newest_per_channel(values, {"/data/A", "/data/B", "/data/C"}) == {
+        "/data/A": 9,
+        "/data/B": 3,
+    }

@@ -10,9 +10,10 @@ import redis.asyncio
 import structlog
 
 from workers.bridge.health import health_app, start_health_server
-from workers.bridge.kafka import build_producer
-from workers.bridge.messages import subscribed_channels
+from workers.bridge.kafka import build_producer, lawful_topic
+from workers.bridge.messages import CDC_TOPIC, EVENTS_TOPIC, subscribed_channels
 from workers.bridge.metrics import BridgeMetrics
+from workers.bridge.replay_recovery import recover_replay_ids
 from workers.bridge.service import Bridge
 from workers.operations.backfill import BackfillExecutor
 from workers.operations.metrics import OperationMetrics
@@ -126,6 +127,13 @@ async def run_bridge(settings: Settings) -> None:
         settings.web.port,
     )
     try:
+        await recover_replay_ids(
+            store,
+            channels,
+            settings.kafka,
+            [lawful_topic(settings.kafka, CDC_TOPIC), lawful_topic(settings.kafka, EVENTS_TOPIC)],
+            scan_max=settings.bridge.replay_recovery_scan_max,
+        )
         await producer.start()
         connected = True
         log.info("bridge_started", channels=channels, topic_prefix=settings.kafka.topic_prefix)
