@@ -48,7 +48,7 @@ def newest_per_channel(values: Iterable[bytes | None], wanted: set[str]) -> dict
     return newest
 
 
-async def _read_range(
+async def read_partition(
     consumer: Any, tp: Any, start: int, end: int | None, floor: int
 ) -> tuple[list[bytes | None], int]:
     """Values of offsets [start, end) (end None: to the partition's end), and the offset after
@@ -109,7 +109,7 @@ async def newest_replay_ids(
                 top = ends.get(tp, reported[tp])
                 low = max(starts[tp], top - window)
                 if tp not in read_from or low < read_from[tp]:
-                    values, after = await _read_range(
+                    values, after = await read_partition(
                         consumer, tp, low, read_from.get(tp), reported[tp]
                     )
                     ends.setdefault(tp, after)

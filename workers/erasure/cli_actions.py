@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from workers.erasure.cooldown import retry_blocked
 from workers.erasure.executor import Executor, describe_plan
 from workers.erasure.intake import request_message
 from workers.erasure.kafka import KafkaProducer
+from workers.erasure.recovery import keep_restored, restore_erasure_state
 from workers.erasure.service import (
     build_executor,
     consume,
@@ -127,7 +129,7 @@ async def run(settings: Settings) -> None:
     rest = SimpleSalesforceRest.from_settings(settings.salesforce, registry=registry)
     client = redis_client(settings)
     producer = KafkaProducer(settings.kafka)
-    executor = build_executor(settings, rest, client, producer, registry=registry)
+    executor = build_executor(settings, rest, client, producer, registry=registry, guarded=True)
     stop = asyncio.Event()
 
     def on_signal() -> None:
@@ -150,8 +152,13 @@ async def run(settings: Settings) -> None:
         await requests.start()
         await cdc.start()
         connected = True
+        restore = functools.partial(
+            restore_erasure_state, client, executor.tombstones, executor.suppression, settings.kafka
+        )
+        await restore()  # before any request resumes: appends wait for a whole chain
         await resume_pending(executor)
         await asyncio.gather(
+            keep_restored(restore, stop),
             consume(requests, lambda raw: handle_person_message(executor, raw), stop),
             consume(cdc, lambda raw: handle_cdc(raw, executor.suppression, producer), stop),
             refresh_metrics(executor, stop),

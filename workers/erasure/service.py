@@ -62,13 +62,16 @@ def build_executor(
     *,
     registry: CollectorRegistry | None = None,
     hook: Callable[[str], None] | None = None,
+    guarded: bool = False,
 ) -> Executor:
     conf, prefix = settings.erasure, settings.redis.key_prefix
     key = hash_key(settings)
     executor = Executor(
         sf=ErasureSalesforce(rest),
         store=RequestStore(client, prefix),
-        tombstones=TombstoneLog(client, prefix, settings.data_dir / "tombstones.jsonl"),
+        tombstones=TombstoneLog(
+            client, prefix, settings.data_dir / "tombstones.jsonl", guarded=guarded
+        ),
         suppression=SuppressionList(client, prefix, key or b""),
         producer=producer,
         policy=load_policy(conf.policy_file),

@@ -18,6 +18,7 @@ import orjson
 import redis.asyncio
 
 from handlers.tombstone_chain import GENESIS, first_break, seal
+from schemas.errors import TransientError
 from schemas.tombstone import Tombstone
 
 LOCK_TTL_MS = 30_000
@@ -25,12 +26,21 @@ LOCK_WAIT_S = 30.0
 
 
 class TombstoneLog:
-    def __init__(self, client: redis.asyncio.Redis, prefix: str, jsonl: Path | None) -> None:
+    def __init__(
+        self,
+        client: redis.asyncio.Redis,
+        prefix: str,
+        jsonl: Path | None,
+        *,
+        guarded: bool = False,
+    ) -> None:
         self.redis = client
         self.list_key = f"{prefix}tombstones"
         self.by_request = f"{prefix}tombstones:by-request"
         self.lock_key = f"{prefix}tombstones:lock"
+        self.kept_key = f"{prefix}tombstones:kept"  # set once Redis holds the whole chain
         self.jsonl = jsonl
+        self.guarded = guarded  # refuse to append until `kept_key` is set (the service)
 
     async def find(self, request_id: str) -> Tombstone | None:
         position = await self.redis.hget(self.by_request, request_id)
@@ -42,6 +52,8 @@ class TombstoneLog:
     async def append(self, fields: dict[str, Any]) -> Tombstone:
         """Seal and append the request's entry, or return the one already written."""
         async with self._locked():
+            if self.guarded and not await self.redis.exists(self.kept_key):
+                raise TransientError("tombstone chain not restored from Kafka yet")
             existing = await self.find(str(fields["request_id"]))
             if existing is not None:
                 self._catch_up_file(await self._raw_entries())
