@@ -7,6 +7,8 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 
 import redis.asyncio
 
+from workers.pipeline.markers import unmarked
+
 
 class RecordingLinks(Mapping[str, Collection[str]]):
     """A read-only view over fetched links that remembers which keys it could not answer."""
@@ -41,16 +43,12 @@ class LinkStore:
         self._prefix = f"{key_prefix}links:"
         self._marker = f"{key_prefix}links-kept:"
 
+    def marker(self, partition: int) -> str:
+        return f"{self._marker}{partition}"
+
     async def lost(self, partitions: Iterable[int]) -> list[int]:
         """The records partitions whose links Redis no longer holds (flushed, or never marked)."""
-        wanted = sorted(partitions)
-        if not wanted:
-            return []
-        pipe = self._client.pipeline(transaction=False)
-        for partition in wanted:
-            pipe.exists(f"{self._marker}{partition}")
-        flags = await pipe.execute()
-        return [p for p, flag in zip(wanted, flags, strict=True) if not flag]
+        return await unmarked(self._client, partitions, self.marker)
 
     async def restore(self, partitions: Iterable[int], links: list[tuple[str, str]]) -> None:
         """Add the (key, Individual id) links read from the records table, then mark."""
@@ -61,7 +59,7 @@ class LinkStore:
             await pipe.execute()
         pipe = self._client.pipeline(transaction=False)
         for partition in partitions:
-            pipe.set(f"{self._marker}{partition}", "1")
+            pipe.set(self.marker(partition), "1")
         await pipe.execute()
 
     async def fetch(self, keys: Iterable[str]) -> dict[str, frozenset[str]]:

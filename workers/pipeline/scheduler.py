@@ -11,6 +11,7 @@ import redis.asyncio
 
 from schemas.fast_json import dump_json
 from schemas.messages import PersonMessage
+from workers.pipeline.markers import unmarked
 from workers.pipeline.ports import Send
 
 # Remove members only if their score is still the one we sent a TICK for: the persons agent may
@@ -71,17 +72,7 @@ class WakeupSchedule:
     async def lost(self, partitions: Iterable[int]) -> list[int]:
         """The partitions whose schedule Redis no longer holds (flushed, or never written):
         their marker, set when a schedule is restored, is gone."""
-        wanted = sorted(partitions)
-        if not wanted:
-            return []
-        found = await self._client.exists(*[self.marker(p) for p in wanted])
-        if found == len(wanted):
-            return []
-        pipe = self._client.pipeline(transaction=False)
-        for partition in wanted:
-            pipe.exists(self.marker(partition))
-        flags = await pipe.execute()
-        return [p for p, flag in zip(wanted, flags, strict=True) if not flag]
+        return await unmarked(self._client, partitions, self.marker)
 
     async def restore(
         self, partitions: Iterable[int], entries: Iterable[tuple[int, str, float]]
