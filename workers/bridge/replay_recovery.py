@@ -11,25 +11,20 @@ windows, up to `scan_max` messages per partition; a channel not found there keep
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from typing import Any
 
 import orjson
 import structlog
-from aiokafka import AIOKafkaConsumer, TopicPartition  # type: ignore[import-untyped]
 
 from schemas.errors import TransientError
-from workers.bridge.kafka import connection_options
+from workers.bridge.topic_reader import open_partitions, read_partition
 from workers.salesforce.replay_store import ReplayStore
 from workers.settings import KafkaSettings
 
 log = structlog.get_logger("lawful.bridge.replay_recovery")
 
 FIRST_WINDOW = 1000  # messages per partition read first; doubled until every channel is found
-READ_TIMEOUT_MS = 200  # an empty fetch past the reported end: the partition has nothing more
-FLOOR_POLL_MS = 1000  # below the reported end, an empty fetch is only slow: ask again
-FLOOR_WAIT = 30.0  # seconds to reach the reported end before giving up (TransientError)
 
 
 def newest_per_channel(values: Iterable[bytes | None], wanted: set[str]) -> dict[str, int]:
@@ -48,56 +43,19 @@ def newest_per_channel(values: Iterable[bytes | None], wanted: set[str]) -> dict
     return newest
 
 
-async def read_partition(
-    consumer: Any, tp: Any, start: int, end: int | None, floor: int
-) -> tuple[list[bytes | None], int]:
-    """Values of offsets [start, end) (end None: to the partition's end), and the offset after
-    the last one read. The broker's end offset is only a `floor` (Tansu under-reports it,
-    broker.md section 1): past it, an empty fetch means the end."""
-    consumer.seek(tp, start)
-    values: list[bytes | None] = []
-    position = start
-    deadline = time.monotonic() + FLOOR_WAIT
-    while end is None or position < end:
-        waiting = position < floor
-        timeout = FLOOR_POLL_MS if waiting else READ_TIMEOUT_MS
-        batches = await consumer.getmany(tp, timeout_ms=timeout, max_records=5000)
-        records = batches.get(tp, [])
-        if not records:
-            if not waiting:
-                break
-            if time.monotonic() > deadline:
-                raise TransientError(f"{tp.topic}[{tp.partition}] unreadable below {floor}")
-            continue
-        values.extend(r.value for r in records if end is None or r.offset < end)
-        position = records[-1].offset + 1
-    return values, position
-
-
 async def newest_replay_ids(
     kafka: KafkaSettings, topics: list[str], channels: set[str], *, scan_max: int
 ) -> dict[str, int]:
     """Scan the tails of `topics` (full names) for the newest replay id of each channel."""
-    consumer = AIOKafkaConsumer(
-        enable_auto_commit=False, fetch_max_wait_ms=READ_TIMEOUT_MS, **connection_options(kafka)
-    )
-    await consumer.start()
-    try:
-        known = await consumer.topics()  # fresh metadata (a new client may not have it yet)
-        missing = [topic for topic in topics if topic not in known]
-        if missing:
-            raise TransientError(f"topics not on the broker: {', '.join(missing)}")
-        every = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        if not every:
-            return {}
-        consumer.assign(every)
-        starts = await consumer.beginning_offsets(every)
-        reported = await consumer.end_offsets(every)  # a lower bound on Tansu
-        parts = [tp for tp in every if reported[tp] > starts[tp]]  # empty ones hold nothing
+    async with open_partitions(kafka, topics) as opened:
+        if opened.missing:
+            raise TransientError(f"topics not on the broker: {', '.join(opened.missing)}")
+        consumer, parts, starts, reported = (
+            opened.consumer,
+            opened.parts,
+            opened.starts,
+            opened.ends,
+        )
         if not parts:
             return {}
         found: dict[str, int] = {}
@@ -120,8 +78,6 @@ async def newest_replay_ids(
             if channels <= found.keys() or exhausted or window >= scan_max:
                 return found
             window = min(window * 2, scan_max)
-    finally:
-        await consumer.stop()
 
 
 async def recover_replay_ids(

@@ -18,11 +18,10 @@ from typing import Any
 import orjson
 import redis.asyncio
 import structlog
-from aiokafka import AIOKafkaConsumer, TopicPartition  # type: ignore[import-untyped]
 
 from schemas.enums import SuppressionScope
-from workers.bridge.kafka import connection_options, lawful_topic
-from workers.bridge.replay_recovery import READ_TIMEOUT_MS, read_partition
+from workers.bridge.kafka import lawful_topic
+from workers.bridge.topic_reader import open_partitions, read_partition
 from workers.erasure.outputs import TOMBSTONES
 from workers.erasure.suppression import SuppressionList
 from workers.erasure.tombstones import TombstoneLog, verify_entries
@@ -33,31 +32,16 @@ log = structlog.get_logger("lawful.erasure.recovery")
 
 async def published_tombstones(kafka: KafkaSettings) -> list[dict[str, Any]]:
     """Every tombstone on lawful.tombstones.v1, once per request, in chain order."""
-    consumer = AIOKafkaConsumer(
-        enable_auto_commit=False, fetch_max_wait_ms=READ_TIMEOUT_MS, **connection_options(kafka)
-    )
-    await consumer.start()
-    try:
-        topic = lawful_topic(kafka, TOMBSTONES)
-        await consumer.topics()  # fresh metadata
-        numbers = sorted(consumer.partitions_for_topic(topic) or ())
-        parts = [TopicPartition(topic, p) for p in numbers]
-        if not parts:
-            return []
-        consumer.assign(parts)
-        starts = await consumer.beginning_offsets(parts)
-        ends = await consumer.end_offsets(parts)
+    async with open_partitions(kafka, [lawful_topic(kafka, TOMBSTONES)]) as opened:
         by_request: dict[str, dict[str, Any]] = {}
-        for tp in parts:
-            if ends[tp] > starts[tp]:
-                values, _ = await read_partition(consumer, tp, starts[tp], None, ends[tp])
-                for value in values:
-                    if value:
-                        entry = orjson.loads(value)
-                        by_request.setdefault(str(entry["request_id"]), entry)
+        for tp in opened.parts:
+            start, end = opened.starts[tp], opened.ends[tp]
+            values, _ = await read_partition(opened.consumer, tp, start, None, end)
+            for value in values:
+                if value:
+                    entry = orjson.loads(value)
+                    by_request.setdefault(str(entry["request_id"]), entry)
         return sorted(by_request.values(), key=lambda entry: int(entry["sequence"]))
-    finally:
-        await consumer.stop()
 
 
 async def restore_erasure_state(
