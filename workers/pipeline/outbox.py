@@ -16,6 +16,13 @@ from typing import Any
 
 from aiokafka.partitioner import murmur2  # type: ignore[import-untyped]
 
+
+def key_hash(key: bytes) -> int:
+    """aiokafka's DefaultPartitioner (Faust's unless producer_partitioner is set) puts `key` on
+    sorted(partitions)[key_hash(key) % count]."""
+    return int(murmur2(key) & 0x7FFFFFFF)
+
+
 PARTITION_CACHE_MAX = 65536
 """Cached key hashes or (topic, key) partitions kept between batches (dropped when full)."""
 
@@ -27,8 +34,7 @@ class Outbox:
         self._producer = producer  # the Faust producer (started by the time anything is sent)
         self._pending: dict[tuple[str, int], list[tuple[bytes | None, bytes | None]]] = {}
         self._partitions: dict[tuple[str, bytes], int] = {}
-        # aiokafka's DefaultPartitioner (Faust's unless producer_partitioner is set) picks
-        # sorted(partitions)[murmur2(key) & 0x7FFFFFFF % count]: one hash per key for all topics
+        # the default partitioner (`key_hash`): one hash per key for all topics
         self._default_partitioner = default_partitioner
         self._hashes: dict[bytes, int] = {}
         self._known_topics: dict[str, list[int]] = {}
@@ -46,7 +52,7 @@ class Outbox:
             if hashed is None:
                 if len(self._hashes) >= PARTITION_CACHE_MAX:
                     self._hashes.clear()
-                hashed = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
+                hashed = self._hashes[key] = key_hash(key)
             partition = partitions[hashed % len(partitions)]
         else:
             cached = self._partitions.get((topic, key)) if key is not None else None

@@ -18,10 +18,10 @@ from typing import Any
 
 import orjson
 import structlog
-from aiokafka.partitioner import murmur2  # type: ignore[import-untyped]
 
 from handlers.resolve import image_link
 from workers.pipeline.links import LinkStore
+from workers.pipeline.outbox import key_hash
 from workers.pipeline.scheduler import WakeupSchedule
 
 log = structlog.get_logger("lawful.pipeline.restore")
@@ -31,7 +31,7 @@ YIELD_EVERY = 500  # states parsed between two yields to the event loop
 
 def partition_of(key: bytes, partitions: int) -> int:
     """The partition aiokafka's default partitioner (the persons table's) gives `key`."""
-    return int((murmur2(key) & 0x7FFFFFFF) % partitions)
+    return key_hash(key) % partitions
 
 
 def next_wakeup_of(state: bytes) -> float | None:
