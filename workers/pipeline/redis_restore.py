@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -40,21 +40,30 @@ def next_wakeup_of(state: bytes) -> float | None:
     return None if value is None else datetime.fromisoformat(value).timestamp()
 
 
+async def _entries_of(
+    items: Iterable[tuple[bytes, bytes]], wanted: set[int], partitions: int
+) -> AsyncIterator[tuple[int, bytes, bytes]]:
+    """(partition, key, value) of the table entries of the `wanted` partitions, yielding to the
+    event loop now and then (the agents keep running meanwhile). Changelog markers (empty
+    values, see `Pipeline.mark`) are not entries."""
+    for count, (key, value) in enumerate(items, start=1):
+        if value:
+            partition = partition_of(key, partitions)
+            if partition in wanted:
+                yield partition, key, value
+        if count % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
+
+
 async def wakeups_in(
     items: Iterable[tuple[bytes, bytes]], wanted: set[int], partitions: int
 ) -> list[tuple[int, str, float]]:
     """(partition, Individual id, wake-up) of every table entry of the `wanted` partitions."""
     found: list[tuple[int, str, float]] = []
-    for count, (key, state) in enumerate(items, start=1):
-        if not state:  # a changelog marker (empty value, see `Pipeline.mark`), not a person
-            continue
-        partition = partition_of(key, partitions)
-        if partition in wanted:
-            wakeup = next_wakeup_of(state)
-            if wakeup is not None:
-                found.append((partition, key.decode(), wakeup))
-        if count % YIELD_EVERY == 0:
-            await asyncio.sleep(0)  # the agents keep running meanwhile
+    async for partition, key, state in _entries_of(items, wanted, partitions):
+        wakeup = next_wakeup_of(state)
+        if wakeup is not None:
+            found.append((partition, key.decode(), wakeup))
     return found
 
 
@@ -63,20 +72,17 @@ async def links_in(
 ) -> list[tuple[str, str]]:
     """The (key, Individual id) link of every record image of the `wanted` partitions."""
     found: list[tuple[str, str]] = []
-    for count, (key, data) in enumerate(items, start=1):
-        if data and partition_of(key, partitions) in wanted:
-            image = orjson.loads(data)
-            link = image_link(
-                image["entity"],
-                image["record_id"],
-                image.get("fields") or {},
-                image.get("individual_id"),
-                deleted=bool(image.get("deleted")),
-            )
-            if link is not None:
-                found.append(link)
-        if count % YIELD_EVERY == 0:
-            await asyncio.sleep(0)
+    async for _partition, _key, data in _entries_of(items, wanted, partitions):
+        image = orjson.loads(data)
+        link = image_link(
+            image["entity"],
+            image["record_id"],
+            image.get("fields") or {},
+            image.get("individual_id"),
+            deleted=bool(image.get("deleted")),
+        )
+        if link is not None:
+            found.append(link)
     return found
 
 
