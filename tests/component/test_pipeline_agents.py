@@ -20,7 +20,13 @@ from workers.pipeline.consume import consume_batches
 from workers.pipeline.dlq import DeadLetters, Origin
 from workers.pipeline.metrics import PipelineMetrics
 from workers.pipeline.persons import PersonsProcessor
-from workers.pipeline.ports import CatalogueRecord, PersonResult, RecordResult, ResyncOrder
+from workers.pipeline.ports import (
+    CatalogueRecord,
+    PersonResult,
+    RecordResult,
+    ResyncOrder,
+    StepPerson,
+)
 from workers.pipeline.records import RecordsProcessor
 
 pytestmark = pytest.mark.component
@@ -347,11 +353,17 @@ async def test_outputs_are_flushed_before_state_and_markers_follow_the_state() -
 
 
 async def run_persons(
-    values: list[bytes], sent: Sent, metrics: PipelineMetrics, *, size: int, batch: Any
+    values: list[bytes],
+    sent: Sent,
+    metrics: PipelineMetrics,
+    *,
+    size: int,
+    batch: Any,
+    step: StepPerson = fake_step,
 ) -> dict[str, bytes]:
-    processor = PersonsProcessor(
-        fake_step, sent, lambda: Policy(RulesConfig(), ()), clock=lambda: NOW
-    )
+    """The persons agent over `values` in batches of `size`, `batch(processor)` as the batch
+    handler; returns the table."""
+    processor = PersonsProcessor(step, sent, lambda: Policy(RulesConfig(), ()), clock=lambda: NOW)
     table: dict[str, bytes] = {}
     await consume_batches(
         events(values, size=size),
@@ -384,24 +396,10 @@ async def test_a_batch_steps_each_person_once_and_isolates_a_poison_message() ->
         return fake_step(state, messages, now, policy)
 
     sent, metrics = Sent(), PipelineMetrics()
-    processor = PersonsProcessor(
-        counting, sent, lambda: Policy(RulesConfig(), ()), clock=lambda: NOW
-    )
     good = [tick(p).model_dump_json().encode() for p in ("a", "b", "a", "a")]
     values = [*good[:2], poison_tick("a"), *good[2:]]
-    table: dict[str, bytes] = {}
-    await consume_batches(
-        events(values, size=5),
-        processor.handle,
-        table,
-        topic="lawful.person-events.v1",
-        agent="persons",
-        dead_letters=DeadLetters(sent, metrics),
-        metrics=metrics,
-        attempts=1,
-        wait_max=0.01,
-        bytes_keys=False,
-        batch_handler=processor.handle_batch,
+    table = await run_persons(
+        values, sent, metrics, size=5, batch=lambda p: p.handle_batch, step=counting
     )
     # a: one step of 4 messages fails, then 4 steps of one; b: one step of 1
     assert steps == [4, 1, 1, 1, 1, 1]
