@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from tests.fixtures.emulator import EmulatorHandle, sobject
 from tests.fixtures.kafka import create_lawful_topics
@@ -217,5 +218,39 @@ async def test_custom_channel_mode_delivers_lawfuls_entities_only(
         assert (
             f'lawful_bridge_events_received_total{{channel="/data/{channel}"}}' in bridge.metrics()
         )
+    finally:
+        bridge.kill()
+
+
+async def test_bridge_restarted_after_redis_lost_its_position_misses_nothing(
+    emulator: EmulatorHandle,
+    env: dict[str, str],
+    redis_url: str,
+    kafka_bootstrap: str,
+    tmp_path: Path,
+) -> None:
+    topic = f"{env['LAWFUL_KAFKA__TOPIC_PREFIX']}lawful.sf-cdc.v1"
+    bridge = start_bridge(env, tmp_path / "bridge.log")
+    try:
+        first = await asyncio.to_thread(create_contacts, emulator, ["R1", "R2"])
+        await read_topic(
+            kafka_bootstrap, topic, done=lambda got: creates_of(got, set(first)) == set(first)
+        )
+        assert bridge.terminate() == 0
+        client = redis.Redis.from_url(redis_url)
+        try:
+            pattern = f"{env['LAWFUL_REDIS__KEY_PREFIX']}salesforce:replay:*"
+            keys = list(client.scan_iter(match=pattern))
+            assert keys
+            client.delete(*keys)  # Redis lost the bridge's position while it was down
+        finally:
+            client.close()
+        missed = await asyncio.to_thread(create_contacts, emulator, ["R3", "R4", "R5"])
+        bridge = start_bridge(env, tmp_path / "bridge2.log")
+        records = await read_topic(
+            kafka_bootstrap, topic, done=lambda got: creates_of(got, set(missed)) == set(missed)
+        )
+        assert creates_of(records, set(missed)) == set(missed)
+        assert "replay_ids_recovered_from_kafka" in bridge.log()
     finally:
         bridge.kill()
