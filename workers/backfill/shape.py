@@ -153,16 +153,7 @@ def snapshot_values(
             payload = cdc_body(entity, record)
         raw = record.get("LastModifiedDate") or record.get("CreatedDate")  # as commit_ms()
         committed = epoch_ms(raw) if isinstance(raw, str) else None
-        payload["ChangeEventHeader"] = {  # as _header()
-            "entityName": entity,
-            "changeType": "CREATE",
-            "changeOrigin": "",
-            "recordIds": [record_id],
-            "commitTimestamp": committed,
-            "changedFields": [],
-            "sequenceNumber": 1,
-            "transactionKey": f"backfill-{record_id}-{committed}",
-        }
+        payload["ChangeEventHeader"] = _header(entity, record_id, committed)
         value = join((head, dumps(record_id), middle, dumps(payload), tail))
         out.append((record_id.encode(), value))
     return out
