@@ -219,9 +219,6 @@ def sample_value(metrics: PipelineMetrics, name: str, **labels: str) -> float:
 async def test_poison_messages_go_to_the_dlq_and_processing_continues(whole_batch: bool) -> None:
     sent = Sent()
     metrics = PipelineMetrics()
-    processor = PersonsProcessor(
-        fake_step, sent, lambda: Policy(RulesConfig(), ()), clock=lambda: NOW
-    )
     secret_payload = b'{"individual_id": "a", "kind": "NOPE", "email": "x@example.com"}'
     values = [
         tick("a").model_dump_json().encode(),
@@ -230,21 +227,9 @@ async def test_poison_messages_go_to_the_dlq_and_processing_continues(whole_batc
         tick("bad").model_dump_json().encode(),
         tick("b").model_dump_json().encode(),
     ]
-    table: dict[str, bytes] = {}
+    batch = (lambda p: p.handle_batch) if whole_batch else (lambda _p: None)
     with capture_logs() as logs:
-        await consume_batches(
-            events(values),
-            processor.handle,
-            table,
-            topic="lawful.person-events.v1",
-            agent="persons",
-            dead_letters=DeadLetters(sent, metrics),
-            metrics=metrics,
-            attempts=3,
-            wait_max=0.01,
-            bytes_keys=False,
-            batch_handler=processor.handle_batch if whole_batch else None,
-        )
+        table = await run_persons(values, sent, metrics, size=2, batch=batch, attempts=3)
     assert table == {"a": b"1", "b": b"1"}
     letters = [DeadLetter.model_validate_json(v) for _, v in sent.on("lawful.dlq.v1")]
     assert [(d.offset, d.error_type) for d in letters] == [
@@ -360,9 +345,10 @@ async def run_persons(
     size: int,
     batch: Any,
     step: StepPerson = fake_step,
+    attempts: int = 1,
 ) -> dict[str, bytes]:
     """The persons agent over `values` in batches of `size`, `batch(processor)` as the batch
-    handler; returns the table."""
+    handler (None: one event at a time); returns the table."""
     processor = PersonsProcessor(step, sent, lambda: Policy(RulesConfig(), ()), clock=lambda: NOW)
     table: dict[str, bytes] = {}
     await consume_batches(
@@ -373,7 +359,7 @@ async def run_persons(
         agent="persons",
         dead_letters=DeadLetters(sent, metrics),
         metrics=metrics,
-        attempts=1,
+        attempts=attempts,
         wait_max=0.01,
         bytes_keys=False,
         batch_handler=batch(processor),
