@@ -11,10 +11,12 @@ import orjson
 
 from schemas.codes import AuditType
 from schemas.enums import Basis, Channel
-from schemas.events import BaseEvent
+from schemas.events import BaseEvent, EventSource
 from schemas.outputs import AuditEvent, AuditRecorded
 
 _NAMESPACE = uuid.UUID("6f1c7d2e-2b1a-4e55-9d0c-4c6a1e0f7a10")
+_KEYED = hashlib.blake2b(digest_size=16, key=_NAMESPACE.bytes)  # copied: no key setup per id
+_SOURCE_FIELDS = tuple(EventSource.model_fields)  # every one a str or None
 
 
 def entry_hash(fields: dict[str, Any]) -> str:
@@ -26,7 +28,9 @@ def entry_hash(fields: dict[str, Any]) -> str:
 
 def _derived_uuid(name: str) -> str:
     """A deterministic UUID-formatted id (version nibble 5, RFC 4122 variant) from `name`."""
-    h = hashlib.blake2b(name.encode(), digest_size=16, key=_NAMESPACE.bytes).hexdigest()
+    hasher = _KEYED.copy()
+    hasher.update(name.encode())
+    h = hasher.hexdigest()
     return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
 
 
@@ -47,9 +51,7 @@ def make_audit(
     legal_ref: str | None = None,
 ) -> AuditRecorded:
     event_id = _derived_uuid(f"{person_ref}:{event.event_id}:{event_type}:{sequence}")
-    source = {"event_id": event.event_id}
-    if event.source is not None:
-        source.update(event.source.model_dump(mode="json", exclude_none=True))
+    source = _source(event)
     fields: dict[str, Any] = {
         "event_id": event_id,
         "event_type": event_type,
@@ -68,6 +70,20 @@ def make_audit(
     }
     # Built from typed, trusted values; the model is constructed lazily (hot path of the fold).
     return AuditRecorded(fields, entry_hash(fields))
+
+
+def _source(event: BaseEvent) -> dict[str, Any]:
+    """The event id and its source's fields that are set (JSON values)."""
+    source: dict[str, Any] = {"event_id": event.event_id}
+    origin = event.source
+    if type(origin) is EventSource:  # its fields are JSON already: no model_dump
+        for name in _SOURCE_FIELDS:
+            value = getattr(origin, name)
+            if value is not None:
+                source[name] = value
+    elif origin is not None:
+        source.update(origin.model_dump(mode="json", exclude_none=True))
+    return source
 
 
 def verify_chain(entries: list[AuditEvent], genesis: str) -> int | None:
