@@ -8,7 +8,9 @@ tens of cells per message. This sets exactly the attributes `model_construct` se
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from functools import cache
+from types import MemberDescriptorType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -42,11 +44,31 @@ def _slot_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields)
 
 
+def _setter(cls: type, name: str) -> Callable[[Any, Any], None]:
+    """The slot's own setter (skips the frozen `__setattr__`), else `object.__setattr__`."""
+    slot = next((k.__dict__[name] for k in cls.__mro__ if name in k.__dict__), None)
+    if isinstance(slot, MemberDescriptorType):
+        return slot.__set__
+    return lambda instance, value: _set(instance, name, value)
+
+
+@cache
+def _copier(cls: type) -> Callable[[Any, dict[str, Any]], Any]:
+    """`copy(instance, changes)` for `cls`, generated with one line per field (no loop)."""
+    scope: dict[str, Any] = {"cls": cls, "new": object.__new__}
+    lines = ["def copy(instance, changes):", "    made = new(cls)"]
+    for index, name in enumerate(_slot_names(cls)):
+        scope[f"set{index}"] = _setter(cls, name)
+        value = f"changes[{name!r}] if {name!r} in changes else instance.{name}"
+        lines.append(f"    set{index}(made, {value})")
+    lines.append("    return made")
+    exec("\n".join(lines), scope)  # noqa: S102 - source built above from field names only
+    copy: Callable[[Any, dict[str, Any]], Any] = scope["copy"]
+    return copy
+
+
 def evolve(instance: D, **changes: Any) -> D:
     """`dataclasses.replace` for frozen dataclasses without `__post_init__` or init=False
-    fields (about 3x faster: no `__init__` call, one pass over the fields)."""
-    cls = type(instance)
-    new = object.__new__(cls)
-    for name in _slot_names(cls):  # type: ignore[arg-type]  # a class is hashable
-        _set(new, name, changes[name] if name in changes else getattr(instance, name))
-    return new
+    fields (several times faster: no `__init__` call, a generated copy per class)."""
+    made: D = _copier(type(instance))(instance, changes)  # type: ignore[arg-type]  # hashable
+    return made

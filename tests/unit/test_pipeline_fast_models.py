@@ -115,6 +115,19 @@ def test_evolve_equals_dataclasses_replace() -> None:
 
 
 @dataclasses.dataclass(frozen=True)
+class Unslotted:
+    value: int
+    label: str = "a"
+
+
+def test_evolve_copies_a_dataclass_without_slots() -> None:
+    copy = evolve(Unslotted(1), label="b")
+    assert copy == Unslotted(1, "b")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        copy.value = 2  # type: ignore[misc]
+
+
+@dataclasses.dataclass(frozen=True)
 class Checked:
     value: int
 
