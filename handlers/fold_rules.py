@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import insort
 from collections.abc import Callable
 from dataclasses import replace
+from enum import Enum
 from functools import lru_cache
 from typing import Any
 
@@ -65,8 +66,8 @@ def _cells(policy: Policy, purpose_id: str | None, channel: Channel | None) -> C
     )
 
 
-def _evidence(e: ConsentRecorded) -> dict[str, Any]:
-    fields = (
+_EVIDENCE = frozenset(
+    {
         "capture_source",
         "capture_method",
         "notice_version",
@@ -76,8 +77,23 @@ def _evidence(e: ConsentRecorded) -> dict[str, Any]:
         "evidence_ref",
         "double_opt_in_at",
         "explicit",
-    )
-    return e.model_dump(mode="json", include=set(fields), exclude_none=True)
+    }
+)
+_EVIDENCE_ORDER = tuple(name for name in ConsentRecorded.model_fields if name in _EVIDENCE)
+
+
+def _evidence(e: ConsentRecorded) -> dict[str, Any]:
+    """`e.model_dump(mode="json", include=_EVIDENCE, exclude_none=True)`, read directly when
+    no instant is set (the common record: only strings, enums and a flag to convert)."""
+    if e.double_opt_in_at is not None:
+        return e.model_dump(mode="json", include=set(_EVIDENCE), exclude_none=True)
+    values = e.__dict__
+    evidence: dict[str, Any] = {}
+    for name in _EVIDENCE_ORDER:
+        value = values[name]
+        if value is not None:
+            evidence[name] = value.value if isinstance(value, Enum) else value
+    return evidence
 
 
 def consent_recorded(state: PersonState, e: ConsentRecorded, policy: Policy) -> Step:
@@ -522,8 +538,8 @@ def suppression(state: PersonState, e: SuppressionAdded, policy: Policy) -> Step
 
 
 def person_updated(state: PersonState, e: PersonUpdated, policy: Policy) -> Step:
-    before = state.person.model_dump() if state.person else {}
-    after = e.person.model_dump()
+    before = state.person.__dict__ if state.person else {}  # the field values, as models
+    after = e.person.__dict__
     changed = sorted(k for k in after if before.get(k) != after[k])  # names only, never values
     return Step(
         {"person": e.person},
