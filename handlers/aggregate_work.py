@@ -27,6 +27,12 @@ def fact_version(facts: dict[str, RecordFact]) -> str:
     return hashlib.blake2b("|".join(versions).encode(), digest_size=12).hexdigest()
 
 
+def _trigger(event_id: str, kind: str, record_id: str | None, replay_id: int | None) -> Trigger:
+    """A Trigger from a validated message's values (no validation again)."""
+    values = {"event_id": event_id, "kind": kind, "record_id": record_id, "replay_id": replay_id}
+    return construct(Trigger, values)
+
+
 @dataclass(slots=True)
 class Work:
     person: PersonState
@@ -43,7 +49,7 @@ class Work:
     triggers: list[tuple[tuple[CellsAffected, ...], Trigger]] = field(default_factory=list)
     touched: bool = False  # something was folded or a fact changed
     _facts_copied: bool = False
-    _fact_trigger: Trigger | None = None
+    _fact_source: tuple[str | None, int | None] | None = None  # the last new fact's message
 
     def fold(self, event: BaseEvent) -> tuple[CellsAffected, ...]:
         """Fold one event; the cells it may have changed."""
@@ -78,12 +84,8 @@ class Work:
         if event.event_id in self.person.seen_event_ids:
             return
         self.settle_person()  # events fold against the person as known when they arrive
-        trigger = Trigger(
-            event_id=event.event_id,
-            kind=event.kind,  # type: ignore[attr-defined]  # every PersonEvent has a kind
-            record_id=message.source_record_id,
-            replay_id=message.source_replay_id,
-        )
+        kind = event.kind  # type: ignore[attr-defined]  # every PersonEvent has a kind
+        trigger = _trigger(event.event_id, kind, message.source_record_id, message.source_replay_id)
         self.triggers.append((self.fold(event), trigger))
 
     def fact(self, message: PersonMessage, fact: RecordFact) -> None:
@@ -97,16 +99,12 @@ class Work:
             self.facts, self._facts_copied = dict(self.facts), True
         self.facts[fact.record_id] = fact
         self.touched = True
-        self._fact_trigger = Trigger(
-            kind="RECORD_FACT",
-            record_id=message.source_record_id or fact.record_id,
-            replay_id=message.source_replay_id,
-        )
+        self._fact_source = (message.source_record_id or fact.record_id, message.source_replay_id)
 
     def settle_person(self) -> None:
         """Fold a PersonUpdated when the facts changed the derived person."""
-        trigger, self._fact_trigger = self._fact_trigger, None
-        if trigger is None:
+        source, self._fact_source = self._fact_source, None
+        if source is None:
             return
         person = derive_person(self.individual_id, self.facts)
         if person is None or person == self.person.person:
@@ -115,7 +113,7 @@ class Work:
         at = datetime.fromtimestamp(newest / 1000, tz=UTC) if newest else self.now
         event_id = f"person:{self.individual_id}:{fact_version(self.facts)}"
         cells = self.fold(PersonUpdated(event_id=event_id, occurred_at=at, person=person))
-        self.triggers.append((cells, trigger.model_copy(update={"event_id": event_id})))
+        self.triggers.append((cells, _trigger(event_id, "RECORD_FACT", *source)))
 
     def trigger_for(self, cell: PermissionCell) -> Trigger:
         """The last message of the step whose effects cover `cell`."""
