@@ -303,8 +303,11 @@ def _decision(  # noqa: PLR0917 - hot path: positional construction is measurabl
     )
 
 
+_EVERY_CHANNEL = tuple(Channel)
+
+
 def channels_for(policy: Policy, purpose_id: str) -> tuple[Channel, ...]:
-    return policy.purpose(purpose_id).channels or tuple(Channel)
+    return policy.purpose(purpose_id).channels or _EVERY_CHANNEL
 
 
 def evaluate_matrix(
