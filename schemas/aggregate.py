@@ -43,9 +43,16 @@ def _remember(data: bytes, state: AggregateState) -> None:
         _recent.popitem(last=False)
 
 
+_models: dict[type, bool] = {}  # class -> is a pydantic model (a dict look-up per value)
+
+
 def _plain(value: object) -> object:
     """orjson fallback: models as their field dicts, sets as lists (the shapes pydantic reads)."""
-    if isinstance(value, BaseModel):
+    cls = type(value)
+    model = _models.get(cls)
+    if model is None:
+        model = _models[cls] = issubclass(cls, BaseModel)
+    if model:
         return value.__dict__
     if isinstance(value, frozenset | set):
         return list(value)
