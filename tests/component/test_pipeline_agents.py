@@ -331,8 +331,7 @@ async def test_outputs_are_flushed_before_state_and_markers_follow_the_state() -
         "flush",
         "set a",
         "set b",
-        "flush",
-        "mark [2]",
+        "mark [2]",  # the markers go out with the state writes, at the next flush
         "flush",
     ]
 

@@ -29,6 +29,9 @@ class FakeBatch:
         self.rows.append((key, value))
         return object()
 
+    def record_count(self) -> int:
+        return len(self.rows)
+
 
 class FakeClient:
     def __init__(self, batch_size: int, fail: bool) -> None:
@@ -95,6 +98,24 @@ async def test_a_full_batch_starts_another_one() -> None:
     assert [len(rows) for _, _, rows in producer.client.sent] == [2, 2, 1]
     values = [value for _, _, rows in producer.client.sent for _, value in rows]
     assert values == [b"0", b"1", b"2", b"3", b"4"]
+
+
+async def test_a_message_sent_alone_is_a_batch_of_its_own_behind_the_ones_before() -> None:
+    """A changelog marker: Tansu reports a partition's end as its last batch's base offset + 1,
+    so the last batch must hold one record for the reported end to cover every state write."""
+    producer = FakeProducer()
+    outbox = Outbox(lambda: producer)
+    await outbox.send("t", b"a", b"1")
+    await outbox.send("t", b"a", b"2")
+    outbox.send_alone("t", 1, b"marker", b"")
+    outbox.send_alone("t", 0, b"marker", b"")
+    await outbox.flush()
+    assert producer.client.sent == [
+        ("t", 1, [(b"a", b"1"), (b"a", b"2")]),
+        ("t", 1, [(b"marker", b"")]),
+        ("t", 0, [(b"marker", b"")]),
+    ]
+    assert outbox.pending == 0
 
 
 async def test_a_failed_delivery_fails_the_flush() -> None:

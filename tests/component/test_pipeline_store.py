@@ -94,6 +94,5 @@ async def test_table_writes_go_to_the_store_and_the_changelog_after_the_outputs(
         "p.records-changelog b'a'=b'v2'",
         "p.records-changelog b'gone'=None",
         "p.records-changelog b'b'=b'v4'",
-        "flush",
-        "flush",  # after the (here empty) changelog markers
+        "flush",  # the state writes and the (here empty) changelog markers
     ]

@@ -4,9 +4,10 @@ Each event is timed, counted and handled against a `TableOverlay`; a failure nev
 agent (retriable ones are retried with back-off, the rest go to the dead-letter topic). Then,
 in this order, so that a crash at any point loses nothing (broker.md §1 defect 2, §12.6):
 1. flush: the batch's outputs and dead letters are on the broker;
-2. the table changes are written and flushed (one changelog write per key per batch);
-3. `mark`: one single-record changelog batch per partition, so that Tansu's under-reported end
-   offset still covers every state write during recovery; flushed.
+2. the table changes are written (one changelog write per key per batch), then `mark` adds one
+   single-record changelog batch per partition behind them, so that Tansu's under-reported end
+   offset still covers every state write during recovery; both are flushed together (each
+   partition's records go out in the order written).
 Offsets are committed by Faust only after its own producer flush, so a committed offset always
 has its outputs and its state on the broker; anything later is simply processed again.
 """
@@ -106,8 +107,7 @@ async def consume_batches(
                 overlay.apply()
             else:
                 await store(overlay.take())
-            await flush()
-            await mark(set(last))
+            await mark(set(last))  # behind the state writes of each partition, in order
             await flush()
         metrics.lag.handled(topic, source, last)
 

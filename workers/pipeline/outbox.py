@@ -11,8 +11,8 @@ A topic's partition list is read once per process (restart workers after adding 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 from aiokafka.partitioner import murmur2  # type: ignore[import-untyped]
 
@@ -21,6 +21,13 @@ def key_hash(key: bytes) -> int:
     """aiokafka's DefaultPartitioner (Faust's unless producer_partitioner is set) puts `key` on
     sorted(partitions)[key_hash(key) % count]."""
     return int(murmur2(key) & 0x7FFFFFFF)
+
+
+class _Alone(NamedTuple):
+    """A row produced as a record batch of its own (`Outbox.send_alone`)."""
+
+    key: bytes | None
+    value: bytes | None
 
 
 PARTITION_CACHE_MAX = 65536
@@ -62,6 +69,11 @@ class Outbox:
             rows = self._pending[(topic, partition)] = []
         rows.append((key, value))
 
+    def send_alone(self, topic: str, partition: int, key: bytes | None, value: bytes) -> None:
+        """Keep one message for `topic`'s `partition` that goes out as a record batch of its
+        own, behind every message kept before it for that partition (a changelog marker)."""
+        self._pending.setdefault((topic, partition), []).append(_Alone(key, value))
+
     async def _partition(self, topic: str, key: bytes | None) -> int:
         producer = self._producer()
         if topic not in self._known_topics:
@@ -90,15 +102,31 @@ class Outbox:
             return
         pending, self._pending = self._pending, {}
         client = self._producer()._ensure_producer()
-        deliveries = []
-        for (topic, partition), rows in pending.items():
-            batch = client.create_batch()
-            for key, value in rows:
-                if batch.append(key=key, value=value, timestamp=None) is None:
-                    deliveries.append(await client.send_batch(batch, topic, partition=partition))
-                    batch = client.create_batch()
-                    if batch.append(key=key, value=value, timestamp=None) is None:
-                        raise ValueError(f"a message of {len(value or b'')} bytes exceeds a batch")
-            deliveries.append(await client.send_batch(batch, topic, partition=partition))
+        deliveries = [
+            await client.send_batch(batch, topic, partition=partition)
+            for (topic, partition), rows in pending.items()
+            for batch in _batches(client, rows)
+        ]
         for delivery in deliveries:
             await delivery
+
+
+def _batches(client: Any, rows: list[tuple[bytes | None, bytes | None]]) -> Iterator[Any]:
+    """`rows` in order as full record batches; a row sent alone as a batch of its own."""
+    batch = client.create_batch()
+    for row in rows:
+        key, value = row
+        if type(row) is _Alone:
+            if batch.record_count():
+                yield batch
+            batch = client.create_batch()
+            batch.append(key=key, value=value, timestamp=None)
+            yield batch
+            batch = client.create_batch()
+        elif batch.append(key=key, value=value, timestamp=None) is None:
+            yield batch
+            batch = client.create_batch()
+            if batch.append(key=key, value=value, timestamp=None) is None:
+                raise ValueError(f"a message of {len(value or b'')} bytes exceeds a batch")
+    if batch.record_count():
+        yield batch

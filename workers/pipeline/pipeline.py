@@ -272,18 +272,25 @@ class Pipeline:
             await self.outbox.send(changelog, key, value)
 
     async def mark(self, table: Any, partitions: set[int]) -> None:
-        """A one-record changelog batch per partition after the batch's state writes, then wait
-        until every state write is acknowledged by the broker.
+        """A one-record changelog batch per partition behind the batch's state writes.
 
-        The markers go through Faust's producer buffer (`send_soon`), behind the table's
-        changelog writes: once the markers' deliveries are acknowledged, every earlier buffered
-        write has been handed to aiokafka, whose flush then waits for its acknowledgement.
-        Faust's own `producer.flush()` alone is not enough: its buffer flush gives up after
-        0.1 s without progress, and `topic.send` would overtake the buffer.
+        A table written by `store` keeps its markers in the outbox, each as a record batch of
+        its own behind the partition's state writes: the caller's next flush sends and waits
+        for all of them. Any other table writes through Faust's producer buffer, which could
+        put a marker into the batch of the writes before it: those writes are flushed first,
+        then the markers go through the buffer (`send_soon`) and are awaited. Faust's own
+        `producer.flush()` alone is not enough there: its buffer flush gives up after 0.1 s
+        without progress, and `topic.send` would overtake the buffer.
         """
         changelog = getattr(table, "changelog_topic", None)
         if changelog is None:
             return
+        if self._direct_store(table):
+            name = changelog.get_topic_name()
+            for partition in sorted(partitions):
+                self.outbox.send_alone(name, partition, MARKER_KEY, b"")
+            return
+        await self.flush()
         markers = [
             changelog.send_soon(key=MARKER_KEY, value=b"", partition=partition)
             for partition in sorted(partitions)
