@@ -26,13 +26,20 @@ def _fields_set(cls: type[BaseModel]) -> set[str]:
     return set(cls.model_fields)
 
 
+# BaseModel's slot setters, called directly (object.__setattr__ looks each one up by name).
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
 def construct(cls: type[M], values: dict[str, Any]) -> M:
     """An instance of `cls` from `values`, which must name every field with a valid value."""
     model = cls.__new__(cls)
-    _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", _fields_set(cls))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
+    _set_dict(model, values)
+    _set_fields_set(model, _fields_set(cls))
+    _set_extra(model, None)
+    _set_private(model, None)
     return model
 
 
