@@ -22,8 +22,10 @@ class FakeBatch:
     def __init__(self, size: int) -> None:
         self.size = size
         self.rows: list[tuple[bytes | None, bytes]] = []
+        self.closed = False
 
     def append(self, *, key: bytes | None, value: bytes, timestamp: Any) -> object | None:
+        assert not self.closed, "appended to a closed batch"
         if len(self.rows) >= self.size:
             return None
         self.rows.append((key, value))
@@ -31,6 +33,9 @@ class FakeBatch:
 
     def record_count(self) -> int:
         return len(self.rows)
+
+    def close(self) -> None:
+        self.closed = True
 
 
 class FakeClient:
@@ -48,6 +53,7 @@ class FakeClient:
         return FakeBatch(self.batch_size)
 
     async def send_batch(self, batch: FakeBatch, topic: str, *, partition: int) -> Any:
+        assert batch.closed, "an open batch lingers in aiokafka before it goes out"
         self.sent.append((topic, partition, batch.rows))
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if self.fail:

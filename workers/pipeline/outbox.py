@@ -112,21 +112,29 @@ class Outbox:
 
 
 def _batches(client: Any, rows: list[tuple[bytes | None, bytes | None]]) -> Iterator[Any]:
-    """`rows` in order as full record batches; a row sent alone as a batch of its own."""
+    """`rows` in order as closed record batches (a row sent alone: a batch of its own).
+
+    Closed, because aiokafka lets an open batch linger (`linger_ms`) before it goes out and
+    holds the partition's next batch until then: a flush waits for its batches anyway."""
     batch = client.create_batch()
     for row in rows:
         key, value = row
         if type(row) is _Alone:
             if batch.record_count():
-                yield batch
+                yield _closed(batch)
             batch = client.create_batch()
             batch.append(key=key, value=value, timestamp=None)
-            yield batch
+            yield _closed(batch)
             batch = client.create_batch()
         elif batch.append(key=key, value=value, timestamp=None) is None:
-            yield batch
+            yield _closed(batch)
             batch = client.create_batch()
             if batch.append(key=key, value=value, timestamp=None) is None:
                 raise ValueError(f"a message of {len(value or b'')} bytes exceeds a batch")
     if batch.record_count():
-        yield batch
+        yield _closed(batch)
+
+
+def _closed(batch: Any) -> Any:
+    batch.close()
+    return batch
