@@ -68,14 +68,15 @@ def dump_state(state: AggregateState) -> bytes:
 
 
 def load_state(data: bytes) -> AggregateState:
-    """The state from its JSON; a value this process wrote recently is not decoded again."""
+    """The state from its JSON; a value this process wrote recently is not decoded again.
+
+    A decoded state is not kept: the step that loads it writes its successor, which is. Kept,
+    it would only be dropped cold 512 states later (measured: ~12% of the persons agent)."""
     state = _recent.get(data)
     if state is not None:
         _recent.move_to_end(data)
         return state
-    state = _ADAPTER.validate_json(data)
-    _remember(bytes(data), state)
-    return state
+    return _ADAPTER.validate_json(data)
 
 
 def clear_state_cache() -> None:
