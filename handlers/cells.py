@@ -86,6 +86,11 @@ def _leads(days: tuple[int, ...]) -> tuple[timedelta, ...]:
     return (timedelta(0), *(timedelta(days=d) for d in days))
 
 
+@lru_cache(maxsize=64)
+def _longest_lead(days: tuple[int, ...]) -> timedelta:
+    return max(_leads(days))
+
+
 def _coming_of_age(person: Person, policy: Policy) -> datetime | None:
     """When a minor reaches the digital-consent age (RECONFIRMATION_DUE), in their zone."""
     if person.birth_date is None:
@@ -165,12 +170,15 @@ def next_wakeup(
                 later = moment
         elif moment > since:
             return now
-    lead = max(_leads(tuple(policy.rules.alert_lead_days)))
-    known = {cell.valid_until for cell in previous}
+    latest = now + _longest_lead(tuple(policy.rules.alert_lead_days))
+    known: set[datetime | None] | None = None  # the previous horizons, when one is near
     for cell in cells:
         horizon = cell.valid_until
-        if horizon is not None and horizon not in known and now < horizon <= now + lead:
-            return now
+        if horizon is not None and now < horizon <= latest:
+            if known is None:
+                known = {cell.valid_until for cell in previous}
+            if horizon not in known:
+                return now
     for moment in changes:
         if moment > now and (later is None or moment < later):
             later = moment
