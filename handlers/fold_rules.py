@@ -60,6 +60,7 @@ def _below(policy: Policy, purpose_id: str | None) -> frozenset[str] | None:
     return frozenset(p for p in policy.purposes if purpose_id in policy.lineage(p))
 
 
+@lru_cache(maxsize=4096)
 def _cells(policy: Policy, purpose_id: str | None, channel: Channel | None) -> CellsAffected:
     return CellsAffected(
         _below(policy, purpose_id), None if channel is None else frozenset({channel})
