@@ -32,6 +32,7 @@ from schemas.policy import Policy
 from schemas.state import PersonState
 
 _TICK_RESOLUTION = timedelta(microseconds=1)
+_NOBODY = PersonState()  # a new person's; shared: states are never changed in place
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ def step_person_batch(
     """Apply several messages of one person, in order, recomputing the cells once (and at each
     tick): the same final state as one `step_person` per message, net changes per cell, one
     snapshot. For batch-level table updates in the worker."""
-    current = state if state is not None else AggregateState(created_at=now)
+    current = state if state is not None else AggregateState(_NOBODY, created_at=now)
     outputs: list[AggregateOutput] = []
     work: Work | None = None
     for message in messages:
