@@ -9,6 +9,7 @@ from datetime import datetime
 import orjson
 from pydantic import BaseModel, TypeAdapter
 
+from schemas.fast_json import right_sized
 from schemas.messages import PermissionCell, RecordFact
 from schemas.state import PersonState
 
@@ -62,7 +63,7 @@ def _plain(value: object) -> object:
 def dump_state(state: AggregateState) -> bytes:
     """JSON bytes (the table value): orjson writes the dataclasses and models' fields as they
     are (several times faster than pydantic's serializer); `load_state` validates them."""
-    data = orjson.dumps(state, default=_plain)
+    data = right_sized(orjson.dumps(state, default=_plain))
     _remember(data, state)
     return data
 

@@ -56,10 +56,17 @@ def _default(value: object) -> object:
     raise _NotPlain
 
 
+def right_sized(data: bytes) -> bytes:
+    """`data` in a buffer of its length. orjson returns its working buffer (4 KiB for a 500-byte
+    document, 8 KiB for 1.5 KB with orjson 3.13): a value that is kept (a table value, a message
+    waiting to be sent) would hold on to all of it, and every new page is a page fault."""
+    return memoryview(data).tobytes()
+
+
 def dump_json(model: BaseModel) -> bytes:
     """`model.model_dump_json().encode()`, faster for the plain models the pipeline sends."""
     document = model.__dict__ if _plain_class(type(model)) else model
     try:
-        return orjson.dumps(document, default=_default, option=orjson.OPT_UTC_Z)
+        return right_sized(orjson.dumps(document, default=_default, option=orjson.OPT_UTC_Z))
     except TypeError:  # orjson wraps what `_default` raises
         return model.model_dump_json().encode()

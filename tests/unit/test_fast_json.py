@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -12,7 +14,7 @@ from pydantic import BaseModel, Field, PlainSerializer, field_serializer
 from handlers.aggregate import AggregateOutput, step_person
 from schemas.aggregate import AggregateState
 from schemas.codes import AlertType
-from schemas.fast_json import dump_json
+from schemas.fast_json import dump_json, right_sized
 from schemas.messages import PersonMessage
 from tests.unit.builders import PET, policy
 from tests.unit.test_pipeline_support import (
@@ -129,3 +131,24 @@ def test_datetimes_match_pydantic_utc_offset_and_whole_seconds() -> None:
         naive=datetime(2026, 1, 2, 3, 4, 5, 6),  # noqa: DTZ001 - the naive case on purpose
     )
     assert dump_json(model) == model.model_dump_json().encode()
+
+
+def _held(make: Callable[[], bytes]) -> float:
+    """Bytes of memory each value returned by `make` keeps, on average (traced allocations)."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        kept = [make() for _ in range(50)]
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    assert len(kept) == 50
+    return sum(stat.size_diff for stat in after.compare_to(before, "filename")) / 50
+
+
+def test_outputs_keep_no_more_memory_than_their_length() -> None:
+    model = Holder(inner={"text": "x" * 500})
+    data = dump_json(model)
+    assert right_sized(data) == data
+    assert _held(lambda: orjson.dumps(model.__dict__)) > 2 * len(data)  # orjson's whole buffer
+    assert _held(lambda: dump_json(model)) < 1.5 * len(data)
