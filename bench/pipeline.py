@@ -47,6 +47,8 @@ PURPOSE_ID = "0ZW000000000001AAA"
 PURPOSE = {"Name": "Pet", "Lawful_Category__c": "MARKETING", "Lawful_Basis__c": "CONSENT"}
 PARTITIONS = 4
 NOOP_COUNT_KEY = "bench:noop:count"
+TARGETS = {1: 6000, 2: 10000}
+"""The issue's end-to-end targets (events/s) per number of worker processes."""
 
 
 def cdc_events(people: int) -> list[SalesforceEvent]:
@@ -307,6 +309,10 @@ def main() -> None:
             )
         else:
             print(f"{name:<48} {rate:>10,.0f}")
+    for count, rate in zip(args.workers, (r for _, r in results[2:]), strict=True):
+        if isinstance(rate, Rate) and count in TARGETS:
+            verdict = "met" if rate.wall >= TARGETS[count] else "MISSED"
+            print(f"target >= {TARGETS[count]:,} events/s with {count} worker(s): {verdict}")
 
 
 def run_all(
