@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -79,18 +80,61 @@ class RecordChange:
         )
 
     def fact(self, names: tuple[str, ...], *, deleted: bool | None = None) -> PersonMessage:
-        fields = {name: self.after[name] for name in names if name in self.after}
-        record = RecordFact(
-            entity=self.entity,
-            record_id=self.record_id,
-            fields=fields,
-            deleted=self.deleted if deleted is None else deleted,
-            commit_ms=self.commit_ms,
+        after = self.after
+        values = {  # every field, each of its declared type: built without a second validation
+            "entity": self.entity,
+            "record_id": self.record_id,
+            "fields": {name: after[name] for name in names if name in after},
+            "deleted": self.deleted if deleted is None else deleted,
+            "commit_ms": self.commit_ms,
+        }
+        return construct(
+            PersonMessage,
+            {
+                "individual_id": self.individual_id,
+                "kind": "RECORD_FACT",
+                "event": None,
+                "record": construct(RecordFact, values),
+                "tick_at": None,
+                "source_record_id": self.record_id,
+                "source_replay_id": self.replay_id,
+            },
         )
-        return PersonMessage(
-            individual_id=self.individual_id,
-            kind="RECORD_FACT",
-            record=record,
-            source_record_id=self.record_id,
-            source_replay_id=self.replay_id,
-        )
+
+
+# `RecordChange(...)` without the frozen `__init__` (one `object.__setattr__` per field): the
+# slots' own setters, in field order (a new field breaks this unpacking at import).
+(
+    _set_entity,
+    _set_record_id,
+    _set_before,
+    _set_after,
+    _set_deleted,
+    _set_commit_ms,
+    _set_replay_id,
+    _set_individual_id,
+) = (RecordChange.__dict__[field.name].__set__ for field in dataclasses.fields(RecordChange))
+_new = object.__new__
+
+
+def record_change(  # noqa: PLR0917 - hot path: positional, one argument per field
+    entity: str,
+    record_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    deleted: bool,
+    commit_ms: int,
+    replay_id: int | None,
+    individual_id: str,
+) -> RecordChange:
+    """`RecordChange(entity, record_id, ...)`, about twice as fast (once per person per event)."""
+    change: RecordChange = _new(RecordChange)
+    _set_entity(change, entity)
+    _set_record_id(change, record_id)
+    _set_before(change, before)
+    _set_after(change, after)
+    _set_deleted(change, deleted)
+    _set_commit_ms(change, commit_ms)
+    _set_replay_id(change, replay_id)
+    _set_individual_id(change, individual_id)
+    return change

@@ -10,12 +10,13 @@ write-back's own change (handlers.loop_guard) updates the image but tells no per
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from dataclasses import fields as fields_of
 from typing import Any
 
-from handlers.fast_models import construct, evolve
+from handlers.fast_models import construct
 from handlers.loop_guard import is_own_writeback
 from handlers.mapping import basis_change, person_messages, removal_message
-from handlers.mapping_base import RecordChange
+from handlers.mapping_base import record_change
 from handlers.mapping_lawful import erasure_platform_event
 from handlers.resolve import CATALOGUE, Links, link_changes, persons_of
 from handlers.sf_values import epoch_ms, instant
@@ -38,6 +39,40 @@ class RecordUpdate:
     links: tuple[LinkChange, ...] = ()
     catalogue: bool = False  # a purpose / LIA changed: refresh the purpose catalogue
     basis_change: BasisChangeRequested | None = None  # for every person of the purpose
+
+
+# `RecordUpdate(...)` with every field, without the frozen `__init__`'s `object.__setattr__`
+# per field: the slots' own setters, in field order (a new field breaks this at import).
+(
+    _set_image,
+    _set_messages,
+    _set_resync,
+    _set_unresolved,
+    _set_links,
+    _set_catalogue,
+    _set_basis_change,
+) = (RecordUpdate.__dict__[field.name].__set__ for field in fields_of(RecordUpdate))
+_new = object.__new__
+
+
+def _update(  # noqa: PLR0917 - hot path: positional, one argument per field
+    image: RecordImage | None,
+    messages: tuple[PersonMessage, ...],
+    resync: ResyncRequest | None,
+    unresolved: str | None,
+    links: tuple[LinkChange, ...],
+    catalogue: bool,
+    basis_change: BasisChangeRequested | None,
+) -> RecordUpdate:
+    update: RecordUpdate = _new(RecordUpdate)
+    _set_image(update, image)
+    _set_messages(update, messages)
+    _set_resync(update, resync)
+    _set_unresolved(update, unresolved)
+    _set_links(update, links)
+    _set_catalogue(update, catalogue)
+    _set_basis_change(update, basis_change)
+    return update
 
 
 def flatten(payload: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -106,18 +141,10 @@ def apply_salesforce_event(
     if image is not None and _already_applied(image, event, change_key, commit_ms):
         return RecordUpdate(image)
     update = _apply(
-        image,
-        event,
-        record_id,
-        entity=entity,
-        change=change,
-        body=body,
-        diff=diff,
-        commit_ms=commit_ms,
-        change_key=change_key,
-        links=links,
+        image, event, record_id, entity, change, body, diff, commit_ms, change_key, links
     )
-    if update.messages and is_own_writeback(event):
+    # `is_own_writeback` is False for anything but an UPDATE: asked only then
+    if update.messages and header.get("changeType") == "UPDATE" and is_own_writeback(event):
         # lawful's own write-back: the image follows Salesforce, the persons hear nothing
         return replace(update, messages=())
     return update
@@ -139,11 +166,10 @@ def _already_applied(
     )
 
 
-def _apply(
+def _apply(  # noqa: PLR0917 - hot path: positional arguments are cheaper
     image: RecordImage | None,
     event: SalesforceEvent,
     record_id: str,
-    *,
     entity: str,
     change: str,
     body: dict[str, Any],
@@ -171,6 +197,7 @@ def _apply(
         resync = ResyncRequest(entity=entity, record_ids=(record_id,), reason="LARGE_TEXT_DIFF")
     old_persons = image.persons if known and image is not None else ()
     new_persons = old_persons if deleted else persons_of(entity, record_id, fields, links)
+    replay_id = event.replay_id
     new_image = construct(
         RecordImage,
         {
@@ -179,8 +206,8 @@ def _apply(
             "fields": fields,
             "deleted": deleted,
             "last_commit_ms": max(commit_ms, image.last_commit_ms if image is not None else 0),
-            "last_replay_id": event.replay_id
-            if event.replay_id is not None
+            "last_replay_id": replay_id
+            if replay_id is not None
             else (image.last_replay_id if image else None),
             "individual_id": new_persons[0] if new_persons else None,
             "persons": new_persons,
@@ -188,10 +215,20 @@ def _apply(
         },
     )
     was_deleted = image.deleted if image is not None and known else True
-    change_of = RecordChange(
-        entity, record_id, old_fields, fields, deleted, commit_ms, event.replay_id, ""
-    )
-    messages = _tell(change_of, old_persons, new_persons, was_deleted=was_deleted)
+    messages: list[PersonMessage] = []
+    for person in new_persons:  # what each person of the record is told (RecordChange per person)
+        before = old_fields if person in old_persons and not was_deleted else None
+        change_of = record_change(
+            entity, record_id, before, fields, deleted, commit_ms, replay_id, person
+        )
+        messages.extend(person_messages(change_of))
+    for person in old_persons:
+        if person not in new_persons:  # re-parented or merged away: a deleted record fact
+            old = old_fields or {}
+            gone = record_change(
+                entity, record_id, old_fields, old, True, commit_ms, replay_id, person
+            )
+            messages.append(removal_message(gone))
     linked_before = old_persons[0] if old_persons and not was_deleted else None
     old_link = (old_fields, linked_before) if old_fields is not None else None
     new_link = (fields, None if deleted else (new_persons[0] if new_persons else None))
@@ -202,34 +239,11 @@ def _apply(
             resync = ResyncRequest(
                 entity="Opportunity", record_ids=(opportunity,), reason="LINKED_BY_CONTACT_ROLE"
             )
-    unresolved = None if new_persons or entity in CATALOGUE else f"{entity} {record_id}: no person"
-    return RecordUpdate(
-        new_image,
-        messages=tuple(messages),
-        resync=resync,
-        unresolved=unresolved,
-        links=link_updates,
-        catalogue=entity in CATALOGUE,
-        basis_change=basis_change(change_of) if entity == "DataUsePurpose" else None,
-    )
-
-
-def _tell(
-    change: RecordChange,
-    old_persons: tuple[str, ...],
-    new_persons: tuple[str, ...],
-    *,
-    was_deleted: bool,
-) -> list[PersonMessage]:
-    """Messages for each person of the record; a person it left gets a deleted record fact."""
-    messages: list[PersonMessage] = []
-    for person in new_persons:
-        known = person in old_persons and not was_deleted
-        before = change.before if known else None
-        messages.extend(person_messages(evolve(change, before=before, individual_id=person)))
-    for person in old_persons:
-        if person not in new_persons:  # re-parented or merged away
-            old = change.before or {}
-            gone = evolve(change, after=old, deleted=True, individual_id=person)
-            messages.append(removal_message(gone))
-    return messages
+    catalogue = entity in CATALOGUE
+    unresolved = None if new_persons or catalogue else f"{entity} {record_id}: no person"
+    basis = None
+    if entity == "DataUsePurpose":
+        basis = basis_change(
+            record_change(entity, record_id, old_fields, fields, deleted, commit_ms, replay_id, "")
+        )
+    return _update(new_image, tuple(messages), resync, unresolved, link_updates, catalogue, basis)

@@ -85,6 +85,9 @@ def picklist(
         return None
     if table is not None and value in table:
         return table[value]
+    member = enum._value2member_map_.get(value)  # what `enum(value)` looks up first
+    if member is not None:
+        return member  # type: ignore[return-value]  # a member of `enum`
     try:
         return enum(value)
     except ValueError:

@@ -8,10 +8,12 @@ import pytest
 
 from handlers.aggregate import step_person
 from handlers.fast_models import construct, evolve
+from handlers.mapping_base import RecordChange, record_change
 from handlers.records import apply_salesforce_event
 from schemas.codes import Reason
 from schemas.enums import Basis, Channel
 from schemas.events import ConsentRecorded
+from schemas.fast_json import dump_json
 from schemas.messages import PermissionCell, PermissionChange, PermissionsSnapshot, PersonMessage
 from schemas.outputs import AuditEvent
 from schemas.records import RecordImage
@@ -26,6 +28,7 @@ from tests.unit.test_pipeline_support import (
     iso,
     policy,
 )
+from workers.pipeline.engine import encode_image
 
 pytestmark = pytest.mark.unit
 
@@ -139,3 +142,35 @@ class Checked:
 def test_evolve_refuses_a_dataclass_with_post_init() -> None:
     with pytest.raises(TypeError, match=r"Checked needs dataclasses\.replace"):
         evolve(Checked(1), value=-1)
+
+
+def test_record_change_equals_the_dataclass() -> None:
+    values = ("Contact", "003", {"A": 1}, {"A": 2}, False, 5, None, PERSON)
+    fast = record_change(*values)
+    assert fast == RecordChange(*values)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.deleted = True  # type: ignore[misc]
+
+
+def test_record_facts_built_fast_equal_validated_ones() -> None:
+    change = record_change(
+        "Individual", PERSON, None, individual_fields(), False, 1_800_000_000_000, 7, PERSON
+    )
+    fast = change.fact(("Lawful_Jurisdiction__c", "BirthDate", "Missing__c"), deleted=True)
+    slow = PersonMessage.model_validate(fast.model_dump())
+    assert fast == slow
+    assert fast.model_dump_json() == slow.model_dump_json()
+    assert fast.record is not None
+    assert slow.record is not None
+    assert fast.record.fields == {"Lawful_Jurisdiction__c": "UK", "BirthDate": "1980-05-17"}
+    assert set(fast.__dict__) == set(PersonMessage.model_fields)
+    assert set(fast.record.__dict__) == set(slow.record.__dict__)
+
+
+def test_encoded_images_equal_dump_json() -> None:
+    replica = Replica()
+    replica.apply(cdc("Individual", "CREATE", PERSON, individual_fields()))
+    image = replica.images[PERSON]
+    assert encode_image(image) == dump_json(image)
+    odd = image.model_copy(update={"fields": {"Big": 2**70, "Set": {"a"}}})
+    assert encode_image(odd) == dump_json(odd)
