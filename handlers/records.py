@@ -25,7 +25,8 @@ from schemas.messages import PersonMessage, SalesforceEvent
 from schemas.records import LinkChange, RecordImage, ResyncRequest
 
 _FULL = frozenset({"CREATE", "UNDELETE", "SNAPSHOT"})
-_SKIPPED_KEYS = frozenset({"ChangeEventHeader", "attributes", "Id"})
+_SKIPPED_ORDER = ("ChangeEventHeader", "attributes", "Id")
+_SKIPPED_KEYS = frozenset(_SKIPPED_ORDER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,11 @@ def _update(  # noqa: PLR0917 - hot path: positional, one argument per field
 
 def flatten(payload: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Body fields with compound values flattened; True when a large-text diff was seen."""
+    plain = payload.copy()
+    for name in _SKIPPED_ORDER:
+        plain.pop(name, None)
+    if dict not in map(type, plain.values()):
+        return plain, False  # no compound value: every body field as it came, in its order
     fields: dict[str, Any] = {}
     diff = False
     for name, value in payload.items():

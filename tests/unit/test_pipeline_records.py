@@ -391,3 +391,21 @@ def test_the_emulators_compound_and_nulled_fields_apply() -> None:
     assert fields["MailingCity"] == "Hamburg"
     assert fields["Title"] is None
     assert replica.images[CONTACT].individual_id == PERSON
+
+
+def test_flatten_without_compound_values_keeps_the_body_in_order() -> None:
+    payload = {
+        "ChangeEventHeader": {"changeType": "UPDATE"},
+        "Title": "x",
+        "attributes": {"type": "Contact"},
+        "Id": "003",
+        "Email": None,
+        "Tags": ["a"],
+    }
+    fields, diff = flatten(payload)
+    assert list(fields.items()) == [("Title", "x"), ("Email", None), ("Tags", ["a"])]
+    assert not diff
+    fields["Title"] = "changed"
+    assert payload["Title"] == "x"
+    mixed, _ = flatten({"Title": "x", "Name": {"LastName": "Doe"}, "Phone": "1"})
+    assert list(mixed) == ["Title", "LastName", "Phone"]

@@ -26,6 +26,7 @@ from workers.pipeline.ports import (
 )
 
 MAX_LINK_ROUNDS = 3
+_NO_LINKS: dict[str, frozenset[str]] = {}
 
 
 def encode_image(image: RecordImage) -> bytes:
@@ -49,15 +50,15 @@ def _catalogue(update: RecordUpdate) -> CatalogueRecord | None:
 
 
 def _result(update: RecordUpdate) -> RecordResult:
-    resync = update.resync
-    return RecordResult(
-        image=None if update.image is None else encode_image(update.image),
-        messages=update.messages,
-        resync=None
+    image, resync = update.image, update.resync
+    return RecordResult(  # positional (image, messages, resync, catalogue, unresolved): cheaper
+        None if image is None else encode_image(image),
+        update.messages,
+        None
         if resync is None
         else ResyncOrder(resync.entity, tuple(resync.record_ids), resync.reason),
-        catalogue=_catalogue(update),
-        unresolved=update.unresolved,
+        _catalogue(update) if update.catalogue else None,
+        update.unresolved,
     )
 
 
@@ -71,13 +72,18 @@ class RecordsEngine:
         self, image_data: bytes | None, event: SalesforceEvent, record_id: str
     ) -> RecordResult:
         image = None if image_data is None else decode_image(image_data)
-        known: dict[str, frozenset[str]] = {}
-        for _ in range(MAX_LINK_ROUNDS):
-            links = RecordingLinks(known)
-            update = apply_salesforce_event(image, event, record_id, links=links)
-            if not links.missing or self._links is None:
-                break
-            known.update(await self._links.fetch(links.missing))
+        links = RecordingLinks(_NO_LINKS)
+        update = apply_salesforce_event(image, event, record_id, links=links)
+        if links.missing and self._links is not None:  # fetch what it asked for, apply again
+            known: dict[str, frozenset[str]] = {}
+            for _ in range(MAX_LINK_ROUNDS - 1):
+                known.update(await self._links.fetch(links.missing))
+                links = RecordingLinks(known)
+                update = apply_salesforce_event(image, event, record_id, links=links)
+                if not links.missing:
+                    break
+            else:  # as many fetches as rounds, the last one's answer unused (as before)
+                await self._links.fetch(links.missing)
         if self._links is not None and update.links:
             await self._links.apply((c.key, c.individual_id, c.linked) for c in update.links)
         return _result(update)
