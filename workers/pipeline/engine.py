@@ -6,13 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-import orjson
-
 from handlers.aggregate import step_person_batch
 from handlers.purposes import purpose_from_fields
 from handlers.records import RecordUpdate, apply_salesforce_event
 from schemas.aggregate import dump_state, load_state
-from schemas.fast_json import dump_json, right_sized
+from schemas.fast_json import dump_json
 from schemas.messages import PersonMessage, SalesforceEvent
 from schemas.policy import Policy
 from schemas.records import RecordImage
@@ -26,16 +24,10 @@ from workers.pipeline.ports import (
 )
 
 MAX_LINK_ROUNDS = 3
-_NO_LINKS: dict[str, frozenset[str]] = {}
 
 
 def encode_image(image: RecordImage) -> bytes:
-    """`dump_json(image)`: its fields hold JSON values only (a CDC payload's), so orjson needs
-    no fallback for nested models; anything else still goes through `dump_json`."""
-    try:
-        return right_sized(orjson.dumps(image.__dict__, option=orjson.OPT_UTC_Z))
-    except TypeError:
-        return dump_json(image)
+    return dump_json(image)
 
 
 def decode_image(data: bytes) -> RecordImage:
@@ -72,18 +64,13 @@ class RecordsEngine:
         self, image_data: bytes | None, event: SalesforceEvent, record_id: str
     ) -> RecordResult:
         image = None if image_data is None else decode_image(image_data)
-        links = RecordingLinks(_NO_LINKS)
-        update = apply_salesforce_event(image, event, record_id, links=links)
-        if links.missing and self._links is not None:  # fetch what it asked for, apply again
-            known: dict[str, frozenset[str]] = {}
-            for _ in range(MAX_LINK_ROUNDS - 1):
-                known.update(await self._links.fetch(links.missing))
-                links = RecordingLinks(known)
-                update = apply_salesforce_event(image, event, record_id, links=links)
-                if not links.missing:
-                    break
-            else:  # as many fetches as rounds, the last one's answer unused (as before)
-                await self._links.fetch(links.missing)
+        known: dict[str, frozenset[str]] = {}
+        for round_ in range(1, MAX_LINK_ROUNDS + 1):
+            links = RecordingLinks(known)
+            update = apply_salesforce_event(image, event, record_id, links=links)
+            if not links.missing or self._links is None or round_ == MAX_LINK_ROUNDS:
+                break
+            known.update(await self._links.fetch(links.missing))
         if self._links is not None and update.links:
             await self._links.apply((c.key, c.individual_id, c.linked) for c in update.links)
         return _result(update)
