@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from handlers.fast_models import construct
 from handlers.mapping_base import RecordChange
 from handlers.mapping_lawful import LAWFUL_MAPPERS
-from handlers.sf_values import flag, instant, picklist, stamp, text
+from handlers.sf_values import flag, instant, picklist, text
 from schemas.enums import Actor, Basis, CaptureMethod, Channel, ConsentStatus, OptOutMethod
 from schemas.errors import InvalidInputError
 from schemas.events import (
@@ -143,16 +143,14 @@ def consent_recorded(change: RecordChange) -> ConsentRecorded | None:
     raw_status = text(fields, "PrivacyConsentStatus")
     if raw_status is None or raw_status in _PENDING:
         return None
-    status = _STATUS.get(raw_status)  # else what `picklist` makes of it (or raises)
-    if status is None:
-        status = picklist(fields, "PrivacyConsentStatus", ConsentStatus, _STATUS)
+    status = picklist(fields, "PrivacyConsentStatus", ConsentStatus, _STATUS)
     purpose_id = text(fields, "DataUsePurposeId")
     if status is None or purpose_id is None:
         return None
     captured = instant(fields, "CaptureDate")
     version = change.version()
     values = {  # every field, each already checked: built without a second validation
-        "event_id": f"sf:{change.entity}:{change.record_id}:CONSENT_RECORDED:{stamp(version)}",
+        "event_id": change.event_id("CONSENT_RECORDED", version),
         "occurred_at": captured or version,
         "source": change.source(),
         "kind": "CONSENT_RECORDED",
