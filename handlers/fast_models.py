@@ -59,19 +59,35 @@ def _setter(cls: type, name: str) -> Callable[[Any, Any], None]:
     return lambda instance, value: _set(instance, name, value)
 
 
-@cache
-def _copier(cls: type) -> Callable[[Any, dict[str, Any]], Any]:
-    """`copy(instance, changes)` for `cls`, generated with one line per field (no loop)."""
+def _generated(cls: type, parameters: str, values: list[str]) -> Callable[..., Any]:
+    """`def made(<parameters>)` that builds a `cls` by setting each slot (in field order) to the
+    matching expression of `values`, one line per field (no loop, no `__init__`)."""
     scope: dict[str, Any] = {"cls": cls, "new": object.__new__}
-    lines = ["def copy(instance, changes):", "    made = new(cls)"]
-    for index, name in enumerate(_slot_names(cls)):
+    lines = [f"def made({parameters}):", "    made = new(cls)"]
+    for index, (name, value) in enumerate(zip(_slot_names(cls), values, strict=True)):
         scope[f"set{index}"] = _setter(cls, name)
-        value = f"changes[{name!r}] if {name!r} in changes else instance.{name}"
         lines.append(f"    set{index}(made, {value})")
     lines.append("    return made")
     exec("\n".join(lines), scope)  # noqa: S102 - source built above from field names only
-    copy: Callable[[Any, dict[str, Any]], Any] = scope["copy"]
-    return copy
+    function: Callable[..., Any] = scope["made"]
+    return function
+
+
+@cache
+def _copier(cls: type) -> Callable[[Any, dict[str, Any]], Any]:
+    """`copy(instance, changes)` for `cls`."""
+    values = [f"changes[{n!r}] if {n!r} in changes else instance.{n}" for n in _slot_names(cls)]
+    return _generated(cls, "instance, changes", values)
+
+
+def maker(cls: type[D]) -> Callable[..., D]:
+    """`cls(*values)` for a frozen dataclass, every field given positionally in field order,
+    without its `__init__` (which calls `object.__setattr__` once per field). Call it once per
+    class (at import): each call generates the function again."""
+    count = len(_slot_names(cls))  # type: ignore[arg-type]  # a class is hashable
+    values = [f"value{index}" for index in range(count)]
+    made: Callable[..., D] = _generated(cls, ", ".join(values), values)
+    return made
 
 
 def evolve(instance: D, **changes: Any) -> D:

@@ -10,10 +10,9 @@ write-back's own change (handlers.loop_guard) updates the image but tells no per
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from dataclasses import fields as fields_of
 from typing import Any
 
-from handlers.fast_models import construct
+from handlers.fast_models import construct, maker
 from handlers.loop_guard import is_own_writeback
 from handlers.mapping import basis_change, person_messages, removal_message
 from handlers.mapping_base import record_change
@@ -42,18 +41,7 @@ class RecordUpdate:
     basis_change: BasisChangeRequested | None = None  # for every person of the purpose
 
 
-# `RecordUpdate(...)` with every field, without the frozen `__init__`'s `object.__setattr__`
-# per field: the slots' own setters, in field order (a new field breaks this at import).
-(
-    _set_image,
-    _set_messages,
-    _set_resync,
-    _set_unresolved,
-    _set_links,
-    _set_catalogue,
-    _set_basis_change,
-) = (RecordUpdate.__dict__[field.name].__set__ for field in fields_of(RecordUpdate))
-_new = object.__new__
+_make_update = maker(RecordUpdate)
 
 
 def _update(  # noqa: PLR0917 - hot path: positional, one argument per field
@@ -65,15 +53,8 @@ def _update(  # noqa: PLR0917 - hot path: positional, one argument per field
     catalogue: bool,
     basis_change: BasisChangeRequested | None,
 ) -> RecordUpdate:
-    update: RecordUpdate = _new(RecordUpdate)
-    _set_image(update, image)
-    _set_messages(update, messages)
-    _set_resync(update, resync)
-    _set_unresolved(update, unresolved)
-    _set_links(update, links)
-    _set_catalogue(update, catalogue)
-    _set_basis_change(update, basis_change)
-    return update
+    """`RecordUpdate(...)` with every field, without the frozen `__init__`."""
+    return _make_update(image, messages, resync, unresolved, links, catalogue, basis_change)
 
 
 def flatten(payload: dict[str, Any]) -> tuple[dict[str, Any], bool]:
