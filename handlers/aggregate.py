@@ -8,14 +8,14 @@ not after the last one) produces no outputs; alerts are recorded in the engine s
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 from handlers.aggregate_work import EVERY_CELL, Work
 from handlers.alerts import alerts_due
 from handlers.cells import changed_cells, next_wakeup
-from handlers.fast_models import construct
+from handlers.fast_models import construct, evolve, maker
 from schemas.aggregate import AggregateState
 from schemas.events import AlertEmitted
 from schemas.messages import (
@@ -45,6 +45,13 @@ class AggregateOutput:
     next_wakeup: datetime | None = None
 
 
+# Positional constructors without the dataclass `__init__` (hot: two states, one output per step):
+# _state(person, facts, cells, published, next_wakeup, last_tick, created_at) and
+# _output(snapshot, changes, audit, alerts, rejections, next_wakeup).
+_state = maker(AggregateState)
+_output = maker(AggregateOutput)
+
+
 def step_person(
     state: AggregateState | None, message: PersonMessage, *, now: datetime, policy: Policy
 ) -> tuple[AggregateState, AggregateOutput]:
@@ -62,7 +69,7 @@ def step_person_batch(
     """Apply several messages of one person, in order, recomputing the cells once (and at each
     tick): the same final state as one `step_person` per message, net changes per cell, one
     snapshot. For batch-level table updates in the worker."""
-    current = state if state is not None else AggregateState(_NOBODY, created_at=now)
+    current = state if state is not None else _state(_NOBODY, {}, {}, False, None, None, now)
     outputs: list[AggregateOutput] = []
     work: Work | None = None
     for message in messages:
@@ -132,7 +139,7 @@ def _on_tick(
                 )
             )
     new_state, output = _finish(state, work, tick_at, policy, last_tick=tick_at, now=now)
-    return new_state, replace(output, alerts=tuple(alerts))
+    return new_state, evolve(output, alerts=tuple(alerts))
 
 
 def _finish(
@@ -171,21 +178,10 @@ def _finish(
     )
     publish = person.person is not None and (bool(changes) or not state.published)
     snapshot = _snapshot(person, cells, policy, at, wakeup) if publish else None
-    new_state = AggregateState(
-        person=person,
-        facts=work.facts,
-        cells=cells,
-        published=state.published or snapshot is not None,
-        next_wakeup=wakeup,
-        last_tick=tick,
-        created_at=state.created_at,
-    )
-    output = AggregateOutput(
-        snapshot=snapshot,
-        changes=tuple(changes),
-        audit=tuple(work.audit),
-        rejections=tuple(work.rejections),
-        next_wakeup=wakeup,
+    published = state.published or snapshot is not None
+    new_state = _state(person, work.facts, cells, published, wakeup, tick, state.created_at)
+    output = _output(
+        snapshot, tuple(changes), tuple(work.audit), (), tuple(work.rejections), wakeup
     )
     return new_state, output
 
