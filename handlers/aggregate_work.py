@@ -15,16 +15,33 @@ from schemas.enums import Channel
 from schemas.events import BaseEvent, PersonUpdated
 from schemas.messages import PermissionCell, PersonMessage, RecordFact, Trigger
 from schemas.outputs import AuditEvent, AuditRecorded, CellsAffected, CommandRejected
+from schemas.person import Person
 from schemas.policy import Policy
 from schemas.state import PersonState
 
 EVERY_CELL = CellsAffected(None, None)
+_EVENT_ID_MAX = 200  # BaseEvent.event_id's max_length
 
 
 def fact_version(facts: dict[str, RecordFact]) -> str:
     """A digest of every fact's version (deleted ones included, so ids never repeat)."""
     versions = sorted(f"{key}@{fact.commit_ms}:{fact.deleted}" for key, fact in facts.items())
     return hashlib.blake2b("|".join(versions).encode(), digest_size=12).hexdigest()
+
+
+def _person_updated(event_id: str, at: datetime, person: Person) -> PersonUpdated:
+    """`PersonUpdated(event_id=..., occurred_at=at, person=person)`, validated only when the id's
+    length or the instant could fail the model's constraints (it then raises its own error)."""
+    if 0 < len(event_id) <= _EVENT_ID_MAX and at.utcoffset() is not None:
+        values = {
+            "event_id": event_id,
+            "occurred_at": at,
+            "source": None,
+            "kind": "PERSON_UPDATED",
+            "person": person,
+        }
+        return construct(PersonUpdated, values)
+    return PersonUpdated(event_id=event_id, occurred_at=at, person=person)
 
 
 def _trigger(event_id: str, kind: str, record_id: str | None, replay_id: int | None) -> Trigger:
@@ -112,7 +129,7 @@ class Work:
         newest = max((f.commit_ms or 0) for f in self.facts.values())
         at = datetime.fromtimestamp(newest / 1000, tz=UTC) if newest else self.now
         event_id = f"person:{self.individual_id}:{fact_version(self.facts)}"
-        cells = self.fold(PersonUpdated(event_id=event_id, occurred_at=at, person=person))
+        cells = self.fold(_person_updated(event_id, at, person))
         self.triggers.append((cells, _trigger(event_id, "RECORD_FACT", *source)))
 
     def trigger_for(self, cell: PermissionCell) -> Trigger:

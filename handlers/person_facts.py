@@ -6,9 +6,11 @@ logs or outputs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
+from handlers.fast_models import construct
 from handlers.sf_values import day, flag, instant, picklist, text
 from schemas.enums import ContactPointKind, ObtainedVia, SubscriberType
 from schemas.messages import RecordFact
@@ -114,18 +116,33 @@ def derive_person(individual_id: str, facts: Mapping[str, RecordFact]) -> Person
     live = sorted((f for f in facts.values() if not f.deleted), key=lambda f: f.record_id)
     contracts, quotes = _deals(_linked_opportunities(live))
     purchases = [p for f in live if f.entity == "Lawful_Engagement_Event__c" if (p := _purchase(f))]
-    return Person(
-        individual_id=individual_id,
-        jurisdiction=jurisdiction,
-        timezone=text(fields, "Lawful_Time_Zone__c"),
-        birth_date=day(fields, "BirthDate"),
-        subscriber_type=picklist(fields, "Lawful_Subscriber_Type__c", SubscriberType)
-        or SubscriberType.INDIVIDUAL,
-        brand=text(fields, "Lawful_Brand__c"),
-        third_party_source=flag(fields, "Lawful_Third_Party_Source__c"),
-        presumed_consent_ref=text(fields, "Lawful_Presumed_Consent_Ref__c"),
-        contact_points=tuple(_contact_point(f) for f in live if f.entity in _POINTS),
-        contracts=tuple(contracts),
-        quotes=tuple(quotes),
-        purchases=tuple(purchases),
+    return _person(
+        {
+            "individual_id": individual_id,
+            "jurisdiction": jurisdiction,
+            "timezone": text(fields, "Lawful_Time_Zone__c"),
+            "birth_date": day(fields, "BirthDate"),
+            "subscriber_type": picklist(fields, "Lawful_Subscriber_Type__c", SubscriberType)
+            or SubscriberType.INDIVIDUAL,
+            "brand": text(fields, "Lawful_Brand__c"),
+            "org_id": None,
+            "third_party_source": flag(fields, "Lawful_Third_Party_Source__c"),
+            "presumed_consent_ref": text(fields, "Lawful_Presumed_Consent_Ref__c"),
+            "contact_points": tuple(_contact_point(f) for f in live if f.entity in _POINTS),
+            "contracts": tuple(contracts),
+            "quotes": tuple(quotes),
+            "purchases": tuple(purchases),
+            "recipients": (),
+        }
     )
+
+
+_JURISDICTION = re.compile("[A-Z]{2}")  # Person.jurisdiction's pattern, anchored at both ends
+
+
+def _person(values: dict[str, Any]) -> Person:
+    """`Person(**values)` (every field, in field order, of the type it declares), validated
+    only when a value could fail its constraints: then the model raises its own error."""
+    if values["individual_id"] and _JURISDICTION.fullmatch(values["jurisdiction"]):
+        return construct(Person, values)
+    return Person(**values)
