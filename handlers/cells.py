@@ -13,6 +13,7 @@ from handlers.fast_models import construct
 from handlers.zones import zone
 from schemas.config import by_jurisdiction
 from schemas.enums import Channel
+from schemas.fast_json import share
 from schemas.messages import PermissionCell
 from schemas.outputs import Decision
 from schemas.person import Person
@@ -21,6 +22,33 @@ from schemas.state import PersonState, consent_key
 
 
 def to_cell(d: Decision) -> PermissionCell:
+    """The cell of a decision; one shared cell per distinct decision without a horizon."""
+    if d.valid_until is not None:
+        return _new_cell(d)
+    key = (
+        d.purpose_id,
+        d.channel,
+        d.permitted,
+        d.reason,
+        d.rule,
+        d.row,
+        d.effective_basis,
+        d.secondary_reasons,
+    )
+    cell = _interned.get(key)
+    if cell is None:
+        if len(_interned) >= INTERNED_CELLS:
+            _interned.clear()
+        cell = _interned[key] = _new_cell(d)
+        share(cell)
+    return cell
+
+
+INTERNED_CELLS = 2048  # distinct decisions kept (all forgotten when one more comes)
+_interned: dict[tuple[object, ...], PermissionCell] = {}
+
+
+def _new_cell(d: Decision) -> PermissionCell:
     return construct(
         PermissionCell,
         {

@@ -9,7 +9,7 @@ from datetime import datetime
 import orjson
 from pydantic import BaseModel, TypeAdapter
 
-from schemas.fast_json import right_sized
+from schemas.fast_json import right_sized, shared_json
 from schemas.messages import PermissionCell, RecordFact
 from schemas.state import PersonState
 
@@ -48,7 +48,11 @@ _models: dict[type, bool] = {}  # class -> is a pydantic model (a dict look-up p
 
 
 def _plain(value: object) -> object:
-    """orjson fallback: models as their field dicts, sets as lists (the shapes pydantic reads)."""
+    """orjson fallback: models as their field dicts (a shared one as its JSON), sets as lists
+    (the shapes pydantic reads)."""
+    fragment = shared_json(value)
+    if fragment is not None:
+        return fragment
     cls = type(value)
     model = _models.get(cls)
     if model is None:

@@ -47,7 +47,36 @@ def _plain_class(cls: type) -> bool:
     return known
 
 
+SHARED_MAX = 4096  # models written from a kept fragment; all forgotten when one more comes
+_shared: dict[int, tuple[BaseModel, orjson.Fragment]] = {}  # id -> (the model, its JSON)
+
+
+def share(model: BaseModel) -> bool:
+    """Write `model`, wherever it is nested, from its JSON made now (an immutable model that
+    many documents contain). Only a plain model whose JSON no option changes (no datetime) is
+    shared; it is kept alive while shared (so its id names it). True if it is shared."""
+    if not _plain_class(type(model)):
+        return False
+    document = model.__dict__
+    data = orjson.dumps(document, default=_default)
+    if data != orjson.dumps(document, default=_default, option=orjson.OPT_UTC_Z):
+        return False
+    if len(_shared) >= SHARED_MAX:
+        _shared.clear()
+    _shared[id(model)] = (model, orjson.Fragment(data))
+    return True
+
+
+def shared_json(value: object) -> orjson.Fragment | None:
+    """The JSON of `value` if it is shared (`share`)."""
+    entry = _shared.get(id(value))
+    return entry[1] if entry is not None and entry[0] is value else None
+
+
 def _default(value: object) -> object:
+    entry = _shared.get(id(value))  # inlined `shared_json`
+    if entry is not None and entry[0] is value:
+        return entry[1]
     plain = _plain.get(type(value))  # inlined `_plain_class`: called for every nested model
     if plain or (plain is None and _plain_class(type(value))):
         return value.__dict__
