@@ -9,7 +9,7 @@ from datetime import datetime
 import orjson
 from pydantic import BaseModel, TypeAdapter
 
-from schemas.fast_json import right_sized, shared_json
+from schemas.fast_json import SHARED_JSON, right_sized
 from schemas.messages import PermissionCell, RecordFact
 from schemas.state import PersonState
 
@@ -50,9 +50,9 @@ _models: dict[type, bool] = {}  # class -> is a pydantic model (a dict look-up p
 def _plain(value: object) -> object:
     """orjson fallback: models as their field dicts (a shared one as its JSON), sets as lists
     (the shapes pydantic reads)."""
-    fragment = shared_json(value)
-    if fragment is not None:
-        return fragment
+    entry = SHARED_JSON.get(id(value))  # inlined `shared_json`: called for every nested model
+    if entry is not None and entry[0] is value:
+        return entry[1]
     cls = type(value)
     model = _models.get(cls)
     if model is None:

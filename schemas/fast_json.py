@@ -48,7 +48,8 @@ def _plain_class(cls: type) -> bool:
 
 
 SHARED_MAX = 4096  # models written from a kept fragment; all forgotten when one more comes
-_shared: dict[int, tuple[BaseModel, orjson.Fragment]] = {}  # id -> (the model, its JSON)
+# id -> (the model, its JSON): written by `share` only; read by every fallback (also dump_state)
+SHARED_JSON: dict[int, tuple[BaseModel, orjson.Fragment]] = {}
 
 
 def share(model: BaseModel) -> bool:
@@ -61,20 +62,20 @@ def share(model: BaseModel) -> bool:
     data = orjson.dumps(document, default=_default)
     if data != orjson.dumps(document, default=_default, option=orjson.OPT_UTC_Z):
         return False
-    if len(_shared) >= SHARED_MAX:
-        _shared.clear()
-    _shared[id(model)] = (model, orjson.Fragment(data))
+    if len(SHARED_JSON) >= SHARED_MAX:
+        SHARED_JSON.clear()
+    SHARED_JSON[id(model)] = (model, orjson.Fragment(data))
     return True
 
 
 def shared_json(value: object) -> orjson.Fragment | None:
     """The JSON of `value` if it is shared (`share`)."""
-    entry = _shared.get(id(value))
+    entry = SHARED_JSON.get(id(value))
     return entry[1] if entry is not None and entry[0] is value else None
 
 
 def _default(value: object) -> object:
-    entry = _shared.get(id(value))  # inlined `shared_json`
+    entry = SHARED_JSON.get(id(value))  # inlined `shared_json`
     if entry is not None and entry[0] is value:
         return entry[1]
     plain = _plain.get(type(value))  # inlined `_plain_class`: called for every nested model
