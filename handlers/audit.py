@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from handlers.fast_models import maker
 from schemas.codes import AuditType
 from schemas.enums import Basis, Channel
 from schemas.events import BaseEvent, EventSource
@@ -17,6 +18,8 @@ from schemas.outputs import AuditEvent, AuditRecorded
 _NAMESPACE = uuid.UUID("6f1c7d2e-2b1a-4e55-9d0c-4c6a1e0f7a10")
 _KEYED = hashlib.blake2b(digest_size=16, key=_NAMESPACE.bytes)  # copied: no key setup per id
 _SOURCE_FIELDS = tuple(EventSource.model_fields)  # every one a str or None
+_VARIANT = {digit: "89ab"[int(digit, 16) % 4] for digit in "0123456789abcdef"}  # RFC 4122
+_audit_recorded = maker(AuditRecorded)  # (fields, hash, cached)
 
 
 def entry_hash(fields: dict[str, Any]) -> str:
@@ -31,7 +34,7 @@ def _derived_uuid(name: str) -> str:
     hasher = _KEYED.copy()
     hasher.update(name.encode())
     h = hasher.hexdigest()
-    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def make_audit(
@@ -69,7 +72,7 @@ def make_audit(
         "prev_hash": prev_hash,
     }
     # Built from typed, trusted values; the model is constructed lazily (hot path of the fold).
-    return AuditRecorded(fields, entry_hash(fields))
+    return _audit_recorded(fields, entry_hash(fields), None)
 
 
 def _source(event: BaseEvent) -> dict[str, Any]:

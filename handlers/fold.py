@@ -39,7 +39,7 @@ def decide(
     person_ref = _person_ref(state, step)
     head, count = state.audit_head, state.audit_count
     effects: list[Effect] = []
-    entries = list(step.audits)
+    entries = step.audits
     if step.rejection is not None:
         reason, detail, audit_type = step.rejection
         effects.append(CommandRejected(event.event_id, reason, detail))

@@ -97,27 +97,28 @@ def _evidence(e: ConsentRecorded) -> dict[str, Any]:
     return evidence
 
 
+_CONSENT_AUDIT = {
+    ConsentStatus.OPT_IN: AuditType.CONSENT_GIVEN,
+    ConsentStatus.OPT_OUT: AuditType.CONSENT_WITHDRAWN,
+}
+
+
 def consent_recorded(state: PersonState, e: ConsentRecorded, policy: Policy) -> Step:
     key = consent_key(e.purpose_id, e.channel)
     history = list(state.consents.get(key, ()))
     before = latest_at(tuple(history), e.occurred_at)
     insort(history, e, key=record_order)
-    audit_type = {
-        ConsentStatus.OPT_IN: AuditType.CONSENT_GIVEN,
-        ConsentStatus.OPT_OUT: AuditType.CONSENT_WITHDRAWN,
-    }.get(e.status, AuditType.CONSENT_RECORDED)
-    window = {
-        "status": e.status.value,
-        "effective_from": e.effective_from,
-        "effective_to": e.effective_to,
-    }
+    audit_type = _CONSENT_AUDIT.get(e.status, AuditType.CONSENT_RECORDED)
+    start, end = e.effective_from, e.effective_to
     audit = {
         "purpose_id": e.purpose_id,
         "channel": e.channel,
         "lawful_basis": Basis.CONSENT,
         "previous_state": {"status": before.status.value} if before else None,
         "new_state": {
-            k: (v if isinstance(v, str) or v is None else v.isoformat()) for k, v in window.items()
+            "status": e.status.value,
+            "effective_from": None if start is None else start.isoformat(),
+            "effective_to": None if end is None else end.isoformat(),
         },
         "evidence": _evidence(e),
     }
