@@ -119,6 +119,13 @@ def _longest_lead(days: tuple[int, ...]) -> timedelta:
     return max(_leads(days))
 
 
+@lru_cache(maxsize=16)
+def _policy_leads(policy: Policy) -> tuple[tuple[timedelta, ...], timedelta]:
+    """The policy's alert leads and the longest of them (once per catalogue)."""
+    days = tuple(policy.rules.alert_lead_days)
+    return _leads(days), _longest_lead(days)
+
+
 def _coming_of_age(person: Person, policy: Policy) -> datetime | None:
     """When a minor reaches the digital-consent age (RECONFIRMATION_DUE), in their zone."""
     if person.birth_date is None:
@@ -156,7 +163,7 @@ def wakeup_candidates(
     """(alert instants, cell-change instants) that need no new event: each horizon
     (valid_until, EffectiveTo) and its alert leads, erasure deadlines and a minor's coming of
     age are alert instants; EffectiveFrom only changes cells."""
-    leads = _leads(tuple(policy.rules.alert_lead_days))
+    leads = _policy_leads(policy)[0]
     horizons = {cell.valid_until for cell in cells}
     starts: list[datetime] = []
     for history in state.consents.values():
@@ -198,7 +205,7 @@ def next_wakeup(
                 later = moment
         elif moment > since:
             return now
-    latest = now + _longest_lead(tuple(policy.rules.alert_lead_days))
+    latest = now + _policy_leads(policy)[1]
     known: set[datetime | None] | None = None  # the previous horizons, when one is near
     for cell in cells:
         horizon = cell.valid_until
