@@ -14,7 +14,7 @@ from schemas.messages import (
     DeadLetter,
     PermissionChange,
     PermissionsSnapshot,
-    PersonMessage,
+    PersonEventsValue,
     SalesforceEvent,
 )
 from schemas.outputs import Alert, AuditEvent, Decision, ErasurePlan
@@ -27,7 +27,7 @@ SCHEMAS: dict[str, TypeAdapter[Any]] = {
     "audit-event.v1.json": TypeAdapter(AuditEvent),
     "erasure-plan.v1.json": TypeAdapter(ErasurePlan),
     "topic.lawful.sf-cdc.v1.json": TypeAdapter(SalesforceEvent),
-    "topic.lawful.person-events.v1.json": TypeAdapter(PersonMessage),
+    "topic.lawful.person-events.v1.json": TypeAdapter(PersonEventsValue),
     "topic.lawful.permissions.v1.json": TypeAdapter(PermissionsSnapshot),
     "topic.lawful.permission-changes.v1.json": TypeAdapter(PermissionChange),
     "topic.lawful.alerts.v1.json": TypeAdapter(AlertMessage),

@@ -4,9 +4,10 @@ downstream consumers). Topic names carry the version; JSON Schemas live in schem
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, TypeAdapter
 
 from schemas.base import Inbound, Outbound
 from schemas.codes import AlertType, Reason
@@ -59,6 +60,36 @@ class PersonMessage(Inbound):
     tick_at: AwareDatetime | None = None
     source_record_id: str | None = None
     source_replay_id: int | None = None
+
+
+class PersonMessages(Inbound):
+    """Several person messages for one partition of lawful.person-events.v1, in order, as one
+    Kafka message: what the worker produces per batch and partition (one message to store,
+    fetch and deliver instead of one per person message). Its JSON starts with
+    `PERSON_MESSAGES_PREFIX`; readers take either form (`person_messages`)."""
+
+    kind: Literal["BATCH"]
+    messages: list[PersonMessage] = Field(min_length=1)
+
+
+PERSON_MESSAGES_PREFIX = b'{"kind":"BATCH","messages":['
+"""How every `PersonMessages` value starts (`encode_person_messages`)."""
+
+PersonEventsValue = Annotated[PersonMessage | PersonMessages, Field(discriminator="kind")]
+"""A lawful.person-events.v1 value: one person message, or several."""
+
+_PERSON_EVENTS_VALUE: TypeAdapter[PersonMessage | PersonMessages] = TypeAdapter(PersonEventsValue)
+
+
+def encode_person_messages(messages: Sequence[bytes]) -> bytes:
+    """One `PersonMessages` value from person messages already encoded as JSON objects."""
+    return b"".join((PERSON_MESSAGES_PREFIX, b",".join(messages), b"]}"))
+
+
+def person_messages(raw: bytes) -> list[PersonMessage]:
+    """The person messages of a lawful.person-events.v1 value (raises ValidationError)."""
+    value = _PERSON_EVENTS_VALUE.validate_json(raw)
+    return value.messages if isinstance(value, PersonMessages) else [value]
 
 
 # ---- outbound -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from schemas.codes import AlertType
 from schemas.config import RulesConfig
 from schemas.enums import SuppressionScope
 from schemas.events import ErasureIdentityReceived, ErasureRequested, SuppressionAdded
-from schemas.messages import AlertMessage, PersonMessage, SalesforceEvent
+from schemas.messages import AlertMessage, PersonMessage, SalesforceEvent, encode_person_messages
 from schemas.policy import Policy
 from workers.cli import main
 from workers.erasure.executor import Executor, ExecutorConfig
@@ -175,11 +175,17 @@ async def test_request_waits_for_identity_when_required(client: redis.asyncio.Re
         engine=Policy(RulesConfig(), ()),
         config=ExecutorConfig(identity_required=True),
     )
-    assert await handle_person_message(executor, requested().model_dump_json().encode()) == "er-1"
+    assert await handle_person_message(executor, requested().model_dump_json().encode()) == ["er-1"]
     waiting = await executor.store.get("er-1")
     assert waiting is not None
     assert waiting.state == "received"
-    assert await handle_person_message(executor, b"not json") is None
+    assert await handle_person_message(executor, b"not json") == []
+    # several person messages in one value (the worker's PersonMessages): each one is handled
+    bundle = encode_person_messages(
+        [requested("er-2").model_dump_json().encode(), requested("er-3").model_dump_json().encode()]
+    )
+    assert await handle_person_message(executor, bundle) == ["er-2", "er-3"]
+    assert await executor.store.get("er-3") is not None
 
 
 async def test_list_requests_for_the_api(client: redis.asyncio.Redis) -> None:

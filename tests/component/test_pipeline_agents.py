@@ -14,9 +14,16 @@ from structlog.testing import capture_logs
 
 from schemas.config import RulesConfig
 from schemas.errors import InvalidInputError, TransientError
-from schemas.messages import DeadLetter, PermissionsSnapshot, PersonMessage, SalesforceEvent
+from schemas.messages import (
+    DeadLetter,
+    PermissionsSnapshot,
+    PersonMessage,
+    SalesforceEvent,
+    encode_person_messages,
+)
 from schemas.policy import Policy
-from workers.pipeline.consume import consume_batches
+from workers.pipeline.bundles import expand_person_messages
+from workers.pipeline.consume import Expand, consume_batches
 from workers.pipeline.dlq import DeadLetters, Origin
 from workers.pipeline.metrics import PipelineMetrics
 from workers.pipeline.persons import PersonsProcessor
@@ -345,6 +352,7 @@ async def run_persons(
     batch: Any,
     step: StepPerson = fake_step,
     attempts: int = 1,
+    expand: Expand | None = None,
 ) -> dict[str, bytes]:
     """The persons agent over `values` in batches of `size`, `batch(processor)` as the batch
     handler (None: one event at a time); returns the table."""
@@ -362,6 +370,7 @@ async def run_persons(
         wait_max=0.01,
         bytes_keys=False,
         batch_handler=batch(processor),
+        expand=expand,
     )
     return table
 
@@ -406,3 +415,29 @@ async def test_a_failing_batch_handler_falls_back_to_one_event_at_a_time() -> No
     assert table == {"a": b"2", "b": b"1"}
     assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["batch_handler_failed"]
     assert sent.on("lawful.dlq.v1") == []
+
+
+@pytest.mark.parametrize("whole_batch", [False, True], ids=["per-event", "whole-batch"])
+async def test_bundled_person_messages_count_and_fail_one_by_one(whole_batch: bool) -> None:
+    """A PersonMessages value is handled as its messages: the same state and outputs as sent
+    one by one, each counted, and a poison one dead-lettered alone at the bundle's offset."""
+    good = [tick(p).model_dump_json().encode() for p in ("a", "b", "a", "b")]
+    inner = [good[1], poison_tick("a"), good[2]]
+    bundled = [good[0], encode_person_messages(inner), good[3]]
+    single = [good[0], *inner, good[3]]
+    batch = (lambda p: p.handle_batch) if whole_batch else (lambda _p: None)
+    runs = []
+    for values, expand in ((bundled, expand_person_messages), (single, None)):
+        sent, metrics = Sent(), PipelineMetrics()
+        table = await run_persons(values, sent, metrics, size=2, batch=batch, expand=expand)
+        letters = [DeadLetter.model_validate_json(v) for _, v in sent.on("lawful.dlq.v1")]
+        counted = sample_value(metrics, "lawful_events_in_total", topic="lawful.person-events.v1")
+        outputs = [m for m in sent.messages if m[0] != "lawful.dlq.v1"]
+        runs.append((table, letters, counted, outputs))
+    (table, letters, counted, outputs), (table_1, letters_1, counted_1, outputs_1) = runs
+    assert table == table_1 == {"a": b"2", "b": b"2"}
+    assert counted == counted_1 == 5
+    assert outputs == outputs_1
+    assert [(d.offset, d.error_type) for d in letters] == [(1, "InvalidInputError")]
+    assert base64.b64decode(letters[0].payload_base64) == poison_tick("a")
+    assert [d.offset for d in letters_1] == [2]

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
+import orjson
 import pytest
 from aiokafka.partitioner import DefaultPartitioner  # type: ignore[import-untyped]
 
+from workers.pipeline.bundles import PersonBundles, expand_person_messages
+from workers.pipeline.dlq import Origin
+from workers.pipeline.metrics import PipelineMetrics
 from workers.pipeline.outbox import Outbox
+from workers.pipeline.pipeline import Pipeline
 
 pytestmark = pytest.mark.component
 
@@ -171,3 +177,51 @@ async def test_with_the_default_partitioner_a_key_is_hashed_once_for_every_topic
         assert {expected[key or b""] for key, _ in rows} == {partition}
     assert {p for _, p, _ in producer.client.sent} == {0, 1}
     assert producer.hashed == [keys[0], keys[0]]  # only the first message of each topic asks
+
+
+async def test_person_messages_go_out_bundled_per_partition_at_the_flush() -> None:
+    """`Pipeline.send` keeps person messages until `flush_outputs`, then produces one
+    PersonMessages value per partition (the key's partition), in order; other topics as sent."""
+    producer = FakeProducer()
+    metrics = PipelineMetrics()
+    names = {"lawful.person-events.v1": "p.pe", "lawful.audit.v1": "p.audit"}
+    pipeline = SimpleNamespace(
+        outbox=Outbox(lambda: producer),
+        bundles=PersonBundles(),
+        topic_names=names,
+        _unsent_counts=dict.fromkeys(names, 0),
+        _sent={n: metrics.events_out.labels(topic=n) for n in names},
+        app=SimpleNamespace(producer=SimpleNamespace(flush=_no_wait)),
+    )
+    sends = [("a", b"1"), ("bb", b"2"), ("a", b"3"), ("ccc", b"4")]
+    for person, tag in sends:
+        value = b'{"individual_id":"%s","kind":"TICK","n":%s}' % (person.encode(), tag)
+        await Pipeline.send(pipeline, "lawful.person-events.v1", person, value)  # type: ignore[arg-type]
+    await Pipeline.send(pipeline, "lawful.audit.v1", "a", b"audit")  # type: ignore[arg-type]
+    assert producer.client.sent == []
+    await Pipeline.flush_outputs(pipeline)  # type: ignore[arg-type]
+    by_partition = {
+        (topic, partition): [o for key, value in rows for o in _expanded(key, value)]
+        for topic, partition, rows in producer.client.sent
+    }
+    assert by_partition == {
+        ("p.pe", 1): [(b"a", 1), (b"a", 3), (b"ccc", 4)],  # FakeProducer: len(key) % 2
+        ("p.pe", 0): [(b"bb", 2)],
+        ("p.audit", 1): [(None, None)],
+    }
+    assert len(producer.client.sent[0][2]) == 1  # one Kafka message for three person messages
+    out = metrics.registry.get_sample_value(
+        "lawful_events_out_total", {"topic": "lawful.person-events.v1"}
+    )
+    assert out == 4  # counted per person message
+
+
+async def _no_wait() -> None:
+    return None
+
+
+def _expanded(key: bytes | None, value: bytes | None) -> list[tuple[bytes | None, int | None]]:
+    if value == b"audit":
+        return [(None, None)]
+    origins = expand_person_messages(Origin("p.pe", 0, 0, key, value))
+    return [(o.key, orjson.loads(o.value or b"")["n"]) for o in origins]

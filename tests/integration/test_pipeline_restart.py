@@ -194,7 +194,8 @@ async def _diagnose_alerts(
     prefix, redis_prefix = isolated
     alerts = await read_available(bootstrap, f"{prefix}lawful.alerts.v1", AlertMessage)
     missing = sorted(kept - _expiring_people(alerts))
-    messages = await read_available(bootstrap, f"{prefix}lawful.person-events.v1", dict)
+    values = await read_available(bootstrap, f"{prefix}lawful.person-events.v1", dict)
+    messages = [m for v in values for m in (v["messages"] if v.get("kind") == "BATCH" else [v])]
     client = redis.Redis.from_url(redis_url)
     try:
         wakeups = {

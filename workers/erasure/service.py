@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from schemas.codes import AlertType
-from schemas.messages import PersonMessage, SalesforceEvent
+from schemas.messages import SalesforceEvent, person_messages
 from schemas.policy import Policy
 from workers.erasure import outputs
 from workers.erasure.catalogue import EngineCatalogue
@@ -95,23 +95,27 @@ def build_executor(
     return executor
 
 
-async def handle_person_message(executor: Executor, raw: bytes | None) -> str | None:
-    """Record an erasure event and drive its request; returns the request id it touched."""
+async def handle_person_message(executor: Executor, raw: bytes | None) -> list[str]:
+    """Record the erasure events of a lawful.person-events.v1 value (one person message or
+    several) and drive their requests; returns the request ids touched, in order."""
     if raw is None:
-        return None
+        return []
     try:
-        message = PersonMessage.model_validate_json(raw)
+        messages = person_messages(raw)
     except ValidationError:
-        return None  # the persons agent dead-letters malformed messages
-    request_id = request_id_of(message)
-    if request_id is None:
-        return None
-    current = await executor.store.get(request_id)
-    updated = apply_message(current, message)
-    if updated is not None:
-        await executor.store.put(updated)
-    await executor.run(request_id)
-    return request_id
+        return []  # the persons agent dead-letters malformed messages
+    touched: list[str] = []
+    for message in messages:
+        request_id = request_id_of(message)
+        if request_id is None:
+            continue
+        current = await executor.store.get(request_id)
+        updated = apply_message(current, message)
+        if updated is not None:
+            await executor.store.put(updated)
+        await executor.run(request_id)
+        touched.append(request_id)
+    return touched
 
 
 async def resume_pending(executor: Executor, limit: int = 10_000) -> int:

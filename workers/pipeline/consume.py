@@ -34,6 +34,8 @@ BatchHandler = Callable[
 ]
 """Handles a whole batch and returns its poison messages with their errors (no retriable I/O:
 one that raises has its batch handled again one event at a time by the `Handler`)."""
+Expand = Callable[[Origin], Sequence[Origin]]
+"""The messages one consumed message carries (e.g. `PersonMessages`), each handled on its own."""
 StoreChanges = Callable[[list[tuple[Any, bytes | None]]], Awaitable[None]]
 """Writes a batch's table changes (key, value; None: delete) instead of the table's own API."""
 
@@ -64,6 +66,7 @@ async def consume_batches(
     bytes_keys: bool = True,
     store: StoreChanges | None = None,
     batch_handler: BatchHandler | None = None,
+    expand: Expand | None = None,
 ) -> None:
     """Handle every event of `batches` (Faust `stream.take_events(...)`) with `batch_handler`
     when given, else with `handler` one event at a time."""
@@ -88,6 +91,8 @@ async def consume_batches(
     async for events in batches:
         overlay = TableOverlay(table, bytes_keys=bytes_keys)
         origins = [origin_of(event) for event in events]
+        if expand is not None:
+            origins = [one for origin in origins for one in expand(origin)]
         last = {origin.partition: origin.offset for origin in origins}  # last offset per partition
         source = origins[-1].topic if origins else ""
         seen.inc(len(origins))

@@ -53,6 +53,10 @@ class Outbox:
 
     async def send(self, topic: str, key: bytes | None, value: bytes | None) -> None:
         """Keep one message for `topic` (the full topic name; None value: a tombstone)."""
+        self.send_to(topic, await self.partition_for(topic, key), key, value)
+
+    async def partition_for(self, topic: str, key: bytes | None) -> int:
+        """The partition of `topic` that Faust's producer would pick for `key`."""
         partitions = self._known_topics.get(topic)
         if key is not None and partitions and self._default_partitioner:
             hashed = self._hashes.get(key)
@@ -60,10 +64,12 @@ class Outbox:
                 if len(self._hashes) >= PARTITION_CACHE_MAX:
                     self._hashes.clear()
                 hashed = self._hashes[key] = key_hash(key)
-            partition = partitions[hashed % len(partitions)]
-        else:
-            cached = self._partitions.get((topic, key)) if key is not None else None
-            partition = await self._partition(topic, key) if cached is None else cached
+            return partitions[hashed % len(partitions)]
+        cached = self._partitions.get((topic, key)) if key is not None else None
+        return await self._partition(topic, key) if cached is None else cached
+
+    def send_to(self, topic: str, partition: int, key: bytes | None, value: bytes | None) -> None:
+        """Keep one message for `topic`'s `partition`."""
         rows = self._pending.get((topic, partition))
         if rows is None:
             rows = self._pending[(topic, partition)] = []

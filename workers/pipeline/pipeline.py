@@ -10,7 +10,8 @@ import redis.asyncio
 import structlog
 
 from workers.pipeline.app import PipelineTopics, build_faust_app
-from workers.pipeline.consume import BatchHandler, Handler, consume_batches
+from workers.pipeline.bundles import PersonBundles, expand_person_messages
+from workers.pipeline.consume import BatchHandler, Expand, Handler, consume_batches
 from workers.pipeline.dlq import DeadLetters
 from workers.pipeline.health import readiness, register_health_pages
 from workers.pipeline.links import LinkStore
@@ -58,6 +59,7 @@ class Pipeline:
         )
         self._sent = {name: self.metrics.events_out.labels(topic=name) for name in self.topic_names}
         self._unsent_counts: dict[str, int] = dict.fromkeys(self.topic_names, 0)
+        self.bundles = PersonBundles()
         self.records_table = self._table("records")
         self.persons_table = self._table("persons")
         key_prefix = settings.redis.key_prefix
@@ -120,8 +122,13 @@ class Pipeline:
     async def send(self, topic: str, key: str | None, value: bytes) -> None:
         """Produce `value` to lawful's `topic` (name without prefix), keyed by `key`."""
         # Kept in the outbox: the batch's `flush` waits until every kept message is on the broker.
+        # Person messages wait in `bundles` until the flush (one Kafka message per partition).
         raw_key = key.encode() if key is not None else None
-        await self.outbox.send(self.topic_names[topic], raw_key, value)
+        name = self.topic_names[topic]
+        if topic == PERSON_EVENTS_TOPIC and raw_key is not None:
+            self.bundles.add(await self.outbox.partition_for(name, raw_key), raw_key, value)
+        else:
+            await self.outbox.send(name, raw_key, value)
         self._unsent_counts[topic] += 1  # into the metric at the flush (one lock per topic)
 
     async def flush(self) -> None:
@@ -135,6 +142,10 @@ class Pipeline:
             if count:
                 self._sent[topic].inc(count)
                 self._unsent_counts[topic] = 0
+        if len(self.bundles):
+            name = self.topic_names[PERSON_EVENTS_TOPIC]
+            for partition, key, value in self.bundles.drain():
+                self.outbox.send_to(name, partition, key, value)
         await self.outbox.flush()
         await self.app.producer.flush()
 
@@ -154,6 +165,7 @@ class Pipeline:
                 self.persons.handle,
                 self.persons_table,
                 batch_handler=self.persons.handle_batch,
+                expand=expand_person_messages,
             )
 
         async def platform(stream: Any) -> None:
@@ -226,6 +238,7 @@ class Pipeline:
         table: Any,
         *,
         batch_handler: BatchHandler | None = None,
+        expand: Expand | None = None,
     ) -> None:
         """Run `handler` on every event once the catalogue is loaded (see `consume_batches`)."""
         await self._ready.wait()
@@ -245,6 +258,7 @@ class Pipeline:
             bytes_keys=table is not self._platform_images,
             store=functools.partial(self.store, table) if self._direct_store(table) else None,
             batch_handler=batch_handler,
+            expand=expand,
         )
 
     def _direct_store(self, table: Any) -> bool:
