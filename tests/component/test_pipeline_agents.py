@@ -441,3 +441,43 @@ async def test_bundled_person_messages_count_and_fail_one_by_one(whole_batch: bo
     assert [(d.offset, d.error_type) for d in letters] == [(1, "InvalidInputError")]
     assert base64.b64decode(letters[0].payload_base64) == poison_tick("a")
     assert [d.offset for d in letters_1] == [2]
+
+
+async def test_a_batch_is_handled_in_rounds_of_at_most_round_max_messages() -> None:
+    """take_events counts Kafka messages; a bundle may carry many person messages: each round
+    of at most `round_max` is handled and flushed on its own, in order."""
+    rounds: list[list[str]] = []
+    flushes: list[int] = []
+
+    async def handle_batch(origins: Sequence[Origin], table: Any) -> list[Any]:
+        rounds.append([orjson.loads(o.value or b"")["individual_id"] for o in origins])
+        return []
+
+    async def flush() -> None:
+        flushes.append(len(rounds))
+
+    people = ["a", "b", "c", "d", "e"]
+    bundle = encode_person_messages([tick(p).model_dump_json().encode() for p in people[:4]])
+    metrics = PipelineMetrics()
+    await consume_batches(
+        events([bundle, tick("e").model_dump_json().encode()], size=2),
+        fake_handle,
+        {},
+        topic="lawful.person-events.v1",
+        agent="persons",
+        dead_letters=DeadLetters(Sent(), metrics),
+        metrics=metrics,
+        attempts=1,
+        wait_max=0.01,
+        flush=flush,
+        batch_handler=handle_batch,
+        expand=expand_person_messages,
+        round_max=2,
+    )
+    assert rounds == [["a", "b"], ["c", "d"], ["e"]]
+    assert flushes == [1, 2, 3]  # a flush after every round
+    assert sample_value(metrics, "lawful_events_in_total", topic="lawful.person-events.v1") == 5
+
+
+async def fake_handle(origin: Origin, table: Any) -> None:
+    raise AssertionError("the batch handler handles every round")

@@ -16,7 +16,14 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import AsyncIterable, Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Iterator,
+    MutableMapping,
+    Sequence,
+)
 from typing import Any
 
 import structlog
@@ -67,9 +74,11 @@ async def consume_batches(
     store: StoreChanges | None = None,
     batch_handler: BatchHandler | None = None,
     expand: Expand | None = None,
+    round_max: int | None = None,
 ) -> None:
     """Handle every event of `batches` (Faust `stream.take_events(...)`) with `batch_handler`
-    when given, else with `handler` one event at a time."""
+    when given, else with `handler` one event at a time; at most `round_max` (expanded)
+    messages between two flushes."""
     seen = metrics.events_in.labels(topic=topic)
     timing = metrics.handler_duration.labels(agent=agent)
     retried = metrics.retries.labels(agent=agent)
@@ -88,11 +97,8 @@ async def consume_batches(
                 await dead_letters(origin, exc)
             timing.observe(time.perf_counter() - started)
 
-    async for events in batches:
+    async def handle_round(origins: Sequence[Origin]) -> None:
         overlay = TableOverlay(table, bytes_keys=bytes_keys)
-        origins = [origin_of(event) for event in events]
-        if expand is not None:
-            origins = [one for origin in origins for one in expand(origin)]
         last = {origin.partition: origin.offset for origin in origins}  # last offset per partition
         source = origins[-1].topic if origins else ""
         seen.inc(len(origins))
@@ -115,6 +121,25 @@ async def consume_batches(
             await mark(set(last))  # behind the state writes of each partition, in order
             await flush()
         metrics.lag.handled(topic, source, last)
+
+    async for events in batches:
+        for origins in _rounds(events, expand, round_max):
+            await handle_round(origins)
+
+
+def _rounds(
+    events: Sequence[Any], expand: Expand | None, limit: int | None
+) -> Iterator[Sequence[Origin]]:
+    """A batch's messages (each expanded), in rounds of at most `limit` (Faust's `take_events`
+    counts Kafka messages, and one may carry many)."""
+    origins = [origin_of(event) for event in events]
+    if expand is not None:
+        origins = [one for origin in origins for one in expand(origin)]
+    if limit is None or len(origins) <= limit:
+        yield origins
+        return
+    for start in range(0, len(origins), limit):
+        yield origins[start : start + limit]
 
 
 async def _whole_batch(

@@ -259,6 +259,7 @@ class Pipeline:
             store=functools.partial(self.store, table) if self._direct_store(table) else None,
             batch_handler=batch_handler,
             expand=expand,
+            round_max=pipeline.batch_max,
         )
 
     def _direct_store(self, table: Any) -> bool:
