@@ -8,12 +8,16 @@ in this order, so that a crash at any point loses nothing (broker.md §1 defect 
    single-record changelog batch per partition behind them, so that Tansu's under-reported end
    offset still covers every state write during recovery; both are flushed together (each
    partition's records go out in the order written).
+A batch may be handled in several rounds (`round_max`). With `store`, a round settles (1, 2)
+while the next one is handled, which reads the settling round's changes through its overlay;
+every round has settled before the next batch is taken.
 Offsets are committed by Faust only after its own producer flush, so a committed offset always
 has its outputs and its state on the broker; anything later is simply processed again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from collections.abc import (
@@ -31,7 +35,7 @@ import structlog
 from workers.pipeline.backoff import with_retries
 from workers.pipeline.dlq import DeadLetters, Origin
 from workers.pipeline.metrics import PipelineMetrics
-from workers.pipeline.overlay import TableOverlay
+from workers.pipeline.overlay import Changes, TableOverlay
 
 log = structlog.get_logger("lawful.pipeline.consume")
 
@@ -79,52 +83,125 @@ async def consume_batches(
     """Handle every event of `batches` (Faust `stream.take_events(...)`) with `batch_handler`
     when given, else with `handler` one event at a time; at most `round_max` (expanded)
     messages between two flushes."""
-    seen = metrics.events_in.labels(topic=topic)
+    loop = _AgentLoop(
+        handler,
+        table,
+        topic=topic,
+        dead_letters=dead_letters,
+        metrics=metrics,
+        retry=functools.partial(
+            with_retries,
+            attempts=attempts,
+            wait_max=wait_max,
+            on_retry=lambda _exc: metrics.retries.labels(agent=agent).inc(),
+        ),
+        flush=flush,
+        mark=mark,
+        bytes_keys=bytes_keys,
+        store=store,
+        batch_handler=batch_handler,
+    )
     timing = metrics.handler_duration.labels(agent=agent)
-    retried = metrics.retries.labels(agent=agent)
+    async for events in batches:
+        await loop.batch(_rounds(events, expand, round_max), timing)
 
-    async def one_by_one(origins: Sequence[Origin], overlay: TableOverlay) -> None:
+
+class _AgentLoop:
+    """`consume_batches`' steps for one agent."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        table: MutableMapping[Any, bytes],
+        *,
+        topic: str,
+        dead_letters: DeadLetters,
+        metrics: PipelineMetrics,
+        retry: Callable[[Callable[[], Awaitable[None]]], Awaitable[None]],
+        flush: Callable[[], Awaitable[None]],
+        mark: Callable[[set[int]], Awaitable[None]],
+        bytes_keys: bool,
+        store: StoreChanges | None,
+        batch_handler: BatchHandler | None,
+    ) -> None:
+        self.handler, self.table, self.topic = handler, table, topic
+        self.dead_letters, self.metrics, self.retry = dead_letters, metrics, retry
+        self.flush, self.mark, self.store = flush, mark, store
+        self.bytes_keys, self.batch_handler = bytes_keys, batch_handler
+        self.seen = metrics.events_in.labels(topic=topic)
+
+    async def batch(self, rounds: Iterator[Sequence[Origin]], timing: Any) -> None:
+        """Every round of one batch, each settled (`settle`) before the batch returns; with
+        `store`, a round settles while the next one is handled, which reads the settling
+        round's changes (`below`) until they are in the table."""
+        in_flight: asyncio.Future[None] | None = None
+        below: Changes | None = None
+        try:
+            for origins in rounds:
+                last = {o.partition: o.offset for o in origins}  # last offset per partition
+                source = origins[-1].topic if origins else ""
+                overlay = await self.handle(origins, self.overlay_on(below), timing)
+                if self.store is None:
+                    await self.settle(overlay, last, source)
+                    continue
+                if in_flight is not None:
+                    await in_flight
+                below = overlay.changes
+                in_flight = asyncio.ensure_future(self.settle(overlay, last, source))
+                await asyncio.sleep(0)  # its sends start before the next round is handled
+            if in_flight is not None:
+                await in_flight
+        finally:
+            if in_flight is not None and not in_flight.done():
+                in_flight.cancel()  # the agent stops: nothing of this batch is committed
+
+    def overlay_on(self, below: Changes | None) -> TableOverlay:
+        return TableOverlay(self.table, bytes_keys=self.bytes_keys, below=below)
+
+    async def one_by_one(
+        self, origins: Sequence[Origin], overlay: TableOverlay, timing: Any
+    ) -> None:
         for origin in origins:
             started = time.perf_counter()
             try:
-                await with_retries(
-                    functools.partial(handler, origin, overlay),
-                    attempts=attempts,
-                    wait_max=wait_max,
-                    on_retry=lambda _exc: retried.inc(),
-                )
+                await self.retry(functools.partial(self.handler, origin, overlay))
             except Exception as exc:  # noqa: BLE001 - poison message: dead-letter it, go on
-                await dead_letters(origin, exc)
+                await self.dead_letters(origin, exc)
             timing.observe(time.perf_counter() - started)
 
-    async def handle_round(origins: Sequence[Origin]) -> None:
-        overlay = TableOverlay(table, bytes_keys=bytes_keys)
-        last = {origin.partition: origin.offset for origin in origins}  # last offset per partition
-        source = origins[-1].topic if origins else ""
-        seen.inc(len(origins))
-        if batch_handler is None or not origins:
-            await one_by_one(origins, overlay)
-        else:
-            started = time.perf_counter()
-            overlay, poisoned = await _whole_batch(
-                batch_handler, one_by_one, origins, overlay, table, bytes_keys=bytes_keys
-            )
-            timing.observe((time.perf_counter() - started) / len(origins))  # mean per event
-            for origin, exc in poisoned:
-                await dead_letters(origin, exc)
-        await flush()
+    async def handle(
+        self, origins: Sequence[Origin], overlay: TableOverlay, timing: Any
+    ) -> TableOverlay:
+        self.seen.inc(len(origins))
+        if self.batch_handler is None or not origins:
+            await self.one_by_one(origins, overlay, timing)
+            return overlay
+        started = time.perf_counter()
+        try:
+            poisoned = await self.batch_handler(origins, overlay)
+        except Exception as exc:  # noqa: BLE001 - never leave the agent
+            # again one event at a time, on a fresh overlay (outputs already sent go out
+            # twice: at-least-once, never lost)
+            log.warning("batch_handler_failed", error_type=type(exc).__name__, events=len(origins))
+            overlay = self.overlay_on(overlay.below)
+            await self.one_by_one(origins, overlay, timing)
+            return overlay
+        timing.observe((time.perf_counter() - started) / len(origins))  # mean per event
+        for origin, error in poisoned:
+            await self.dead_letters(origin, error)
+        return overlay
+
+    async def settle(self, overlay: TableOverlay, last: dict[int, int], source: str) -> None:
+        """The round's outputs on the broker, then its state writes and markers behind them."""
+        await self.flush()
         if overlay.pending:
-            if store is None:
+            if self.store is None:
                 overlay.apply()
             else:
-                await store(overlay.take())
-            await mark(set(last))  # behind the state writes of each partition, in order
-            await flush()
-        metrics.lag.handled(topic, source, last)
-
-    async for events in batches:
-        for origins in _rounds(events, expand, round_max):
-            await handle_round(origins)
+                await self.store(overlay.take())
+            await self.mark(set(last))  # behind the state writes of each partition, in order
+            await self.flush()
+        self.metrics.lag.handled(self.topic, source, last)
 
 
 def _rounds(
@@ -140,23 +217,3 @@ def _rounds(
         return
     for start in range(0, len(origins), limit):
         yield origins[start : start + limit]
-
-
-async def _whole_batch(
-    batch_handler: BatchHandler,
-    one_by_one: Callable[[Sequence[Origin], TableOverlay], Awaitable[None]],
-    origins: Sequence[Origin],
-    overlay: TableOverlay,
-    table: MutableMapping[Any, bytes],
-    *,
-    bytes_keys: bool,
-) -> tuple[TableOverlay, Sequence[tuple[Origin, Exception]]]:
-    """`batch_handler` on the batch; if it raises, the batch again one event at a time on a
-    fresh overlay (outputs it already sent go out twice: at-least-once, never lost)."""
-    try:
-        return overlay, await batch_handler(origins, overlay)
-    except Exception as exc:  # noqa: BLE001 - never leave the agent
-        log.warning("batch_handler_failed", error_type=type(exc).__name__, events=len(origins))
-        fresh = TableOverlay(table, bytes_keys=bytes_keys)
-        await one_by_one(origins, fresh)
-        return fresh, ()

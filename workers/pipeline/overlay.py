@@ -8,14 +8,25 @@ from typing import Any
 
 _DELETED = object()
 
+Changes = dict[str, object]
+"""An overlay's changes by key (a value, or the deleted marker)."""
+
 
 class TableOverlay(MutableMapping[str, bytes]):
     """str keys over a table keyed by the raw bytes of the key (same partitioner as the topic)."""
 
-    def __init__(self, table: MutableMapping[Any, bytes], *, bytes_keys: bool = True) -> None:
+    def __init__(
+        self,
+        table: MutableMapping[Any, bytes],
+        *,
+        bytes_keys: bool = True,
+        below: Changes | None = None,
+    ) -> None:
         self._table = table
         self._bytes_keys = bytes_keys
-        self._changes: dict[str, object] = {}
+        self._changes: Changes = {}
+        self.below = below
+        """Changes of an earlier overlay not yet in the table: read before the table."""
 
     def _key(self, key: str) -> Any:
         return key.encode() if self._bytes_keys else key
@@ -24,6 +35,10 @@ class TableOverlay(MutableMapping[str, bytes]):
         change = self._changes.get(key)
         if change is _DELETED:
             raise KeyError(key)
+        if change is None and self.below is not None:
+            change = self.below.get(key)
+            if change is _DELETED:
+                raise KeyError(key)
         if change is not None:
             return change  # type: ignore[return-value]
         return self._table[self._key(key)]
@@ -46,6 +61,8 @@ class TableOverlay(MutableMapping[str, bytes]):
         if not isinstance(key, str):
             return False
         change = self._changes.get(key)
+        if change is None and self.below is not None:
+            change = self.below.get(key)
         if change is not None:
             return change is not _DELETED
         return self._key(key) in self._table
@@ -67,13 +84,19 @@ class TableOverlay(MutableMapping[str, bytes]):
     def pending(self) -> int:
         return len(self._changes)
 
+    @property
+    def changes(self) -> Changes:
+        """The changes kept so far (until `take` or `apply`)."""
+        return self._changes
+
     def take(self) -> list[tuple[Any, bytes | None]]:
-        """The batch's changes as (table key, value; None: delete), then forget them."""
+        """The batch's changes as (table key, value; None: delete), then forget them (an
+        overlay reading them as `below` keeps them)."""
         changes = [
             (self._key(key), None if change is _DELETED else change)
             for key, change in self._changes.items()
         ]
-        self._changes.clear()
+        self._changes = {}
         return changes  # type: ignore[return-value]
 
     def apply(self) -> None:

@@ -8,6 +8,7 @@ inside one batch publishes no change; the audit topic still carries every event)
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, MutableMapping, Sequence
 from datetime import UTC, datetime
 
@@ -28,6 +29,9 @@ AUDIT_TOPIC = "lawful.audit.v1"
 ALERTS_TOPIC = "lawful.alerts.v1"
 
 Poisoned = list[tuple[Origin, Exception]]
+
+YIELD_EVERY = 32
+"""Persons stepped between two turns of the event loop in a batch."""
 
 
 class PersonsProcessor:
@@ -74,7 +78,9 @@ class PersonsProcessor:
                 continue
             groups.setdefault(message.individual_id, []).append((origin, message))
         now, policy = self._clock(), self._policy()
-        for person, items in groups.items():
+        for count, (person, items) in enumerate(groups.items(), 1):
+            if count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # the earlier round's flush makes progress meanwhile
             try:
                 messages = [message for _, message in items]
                 result = self._step(table.get(person), messages, now, policy)
