@@ -62,12 +62,19 @@ def stream(catalogue: Catalogue, now: datetime) -> list[SalesforceEvent]:
     return events
 
 
+@pytest.mark.parametrize(
+    "batch_max",
+    [None, 25],
+    ids=["default-batches", "small-batches"],  # 25: bundles span pipelined rounds
+)
 async def test_kill_9_mid_stream_then_restart_converges(
     emulator: EmulatorHandle,
     kafka_bootstrap: str,
     redis_url: str,
     isolated: tuple[str, str],
     tmp_path: Path,
+    *,
+    batch_max: int | None,
 ) -> None:
     prefix, redis_prefix = isolated
     await create_lawful_topics(kafka_bootstrap, prefix, partitions=4)
@@ -82,6 +89,8 @@ async def test_kill_9_mid_stream_then_restart_converges(
         topic_prefix=prefix,
         **worker_test_env(tmp_path),
     )
+    if batch_max is not None:
+        env["LAWFUL_PIPELINE__BATCH_MAX"] = str(batch_max)
     permissions = f"{prefix}lawful.permissions.v1"
     first = LawfulProcess(["worker", "--tansu-compat"], env, tmp_path / "first.log").start()
     try:
