@@ -83,17 +83,19 @@ async def consume_batches(
     """Handle every event of `batches` (Faust `stream.take_events(...)`) with `batch_handler`
     when given, else with `handler` one event at a time; at most `round_max` (expanded)
     messages between two flushes."""
+    retried = metrics.retries.labels(agent=agent)
     loop = _AgentLoop(
         handler,
         table,
         topic=topic,
         dead_letters=dead_letters,
         metrics=metrics,
+        timing=metrics.handler_duration.labels(agent=agent),
         retry=functools.partial(
             with_retries,
             attempts=attempts,
             wait_max=wait_max,
-            on_retry=lambda _exc: metrics.retries.labels(agent=agent).inc(),
+            on_retry=lambda _exc: retried.inc(),
         ),
         flush=flush,
         mark=mark,
@@ -101,9 +103,8 @@ async def consume_batches(
         store=store,
         batch_handler=batch_handler,
     )
-    timing = metrics.handler_duration.labels(agent=agent)
     async for events in batches:
-        await loop.batch(_rounds(events, expand, round_max), timing)
+        await loop.batch(_rounds(events, expand, round_max))
 
 
 class _AgentLoop:
@@ -117,6 +118,7 @@ class _AgentLoop:
         topic: str,
         dead_letters: DeadLetters,
         metrics: PipelineMetrics,
+        timing: Any,
         retry: Callable[[Callable[[], Awaitable[None]]], Awaitable[None]],
         flush: Callable[[], Awaitable[None]],
         mark: Callable[[set[int]], Awaitable[None]],
@@ -129,8 +131,9 @@ class _AgentLoop:
         self.flush, self.mark, self.store = flush, mark, store
         self.bytes_keys, self.batch_handler = bytes_keys, batch_handler
         self.seen = metrics.events_in.labels(topic=topic)
+        self.timing = timing  # the handler-duration histogram of the agent
 
-    async def batch(self, rounds: Iterator[Sequence[Origin]], timing: Any) -> None:
+    async def batch(self, rounds: Iterator[Sequence[Origin]]) -> None:
         """Every round of one batch, each settled (`settle`) before the batch returns; with
         `store`, a round settles while the next one is handled, which reads the settling
         round's changes (`below`) until they are in the table."""
@@ -140,7 +143,7 @@ class _AgentLoop:
             for origins in rounds:
                 last = {o.partition: o.offset for o in origins}  # last offset per partition
                 source = origins[-1].topic if origins else ""
-                overlay = await self.handle(origins, self.overlay_on(below), timing)
+                overlay = await self.handle(origins, self.overlay_on(below))
                 if self.store is None:
                     await self.settle(overlay, last, source)
                     continue
@@ -158,23 +161,19 @@ class _AgentLoop:
     def overlay_on(self, below: Changes | None) -> TableOverlay:
         return TableOverlay(self.table, bytes_keys=self.bytes_keys, below=below)
 
-    async def one_by_one(
-        self, origins: Sequence[Origin], overlay: TableOverlay, timing: Any
-    ) -> None:
+    async def one_by_one(self, origins: Sequence[Origin], overlay: TableOverlay) -> None:
         for origin in origins:
             started = time.perf_counter()
             try:
                 await self.retry(functools.partial(self.handler, origin, overlay))
             except Exception as exc:  # noqa: BLE001 - poison message: dead-letter it, go on
                 await self.dead_letters(origin, exc)
-            timing.observe(time.perf_counter() - started)
+            self.timing.observe(time.perf_counter() - started)
 
-    async def handle(
-        self, origins: Sequence[Origin], overlay: TableOverlay, timing: Any
-    ) -> TableOverlay:
+    async def handle(self, origins: Sequence[Origin], overlay: TableOverlay) -> TableOverlay:
         self.seen.inc(len(origins))
         if self.batch_handler is None or not origins:
-            await self.one_by_one(origins, overlay, timing)
+            await self.one_by_one(origins, overlay)
             return overlay
         started = time.perf_counter()
         try:
@@ -184,9 +183,9 @@ class _AgentLoop:
             # twice: at-least-once, never lost)
             log.warning("batch_handler_failed", error_type=type(exc).__name__, events=len(origins))
             overlay = self.overlay_on(overlay.below)
-            await self.one_by_one(origins, overlay, timing)
+            await self.one_by_one(origins, overlay)
             return overlay
-        timing.observe((time.perf_counter() - started) / len(origins))  # mean per event
+        self.timing.observe((time.perf_counter() - started) / len(origins))  # mean per event
         for origin, error in poisoned:
             await self.dead_letters(origin, error)
         return overlay
