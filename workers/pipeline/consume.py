@@ -206,13 +206,17 @@ class _AgentLoop:
 def _rounds(
     events: Sequence[Any], expand: Expand | None, limit: int | None
 ) -> Iterator[Sequence[Origin]]:
-    """A batch's messages (each expanded), in rounds of at most `limit` (Faust's `take_events`
-    counts Kafka messages, and one may carry many)."""
+    """A batch's messages (each expanded, as late as possible), in rounds of at most `limit`
+    (Faust's `take_events` counts Kafka messages, and one may carry many)."""
     origins = [origin_of(event) for event in events]
-    if expand is not None:
-        origins = [one for origin in origins for one in expand(origin)]
-    if limit is None or len(origins) <= limit:
+    if expand is None and (limit is None or len(origins) <= limit):
         yield origins
         return
-    for start in range(0, len(origins), limit):
-        yield origins[start : start + limit]
+    current: list[Origin] = []
+    for origin in origins:
+        current.extend(expand(origin) if expand is not None else (origin,))
+        while limit is not None and len(current) >= limit:
+            yield current[:limit]
+            current = current[limit:]
+    if current or not origins:
+        yield current
