@@ -71,8 +71,9 @@ async def consume(
                 value: dict[str, Any] = orjson.loads(record.value)
                 if tp.topic == CDC_TOPIC:
                     tracker.cdc_event(value.get("record_id"), value.get("replay_id"), at)
-                elif tp.topic == PERSON_TOPIC:
-                    tracker.person_event(value.get("source_replay_id"), at)
+                elif tp.topic == PERSON_TOPIC:  # one person message, or several (BATCH)
+                    for message in value.get("messages", [value]):
+                        tracker.person_event(message.get("source_replay_id"), at)
                 else:
                     trigger = value.get("trigger") or {}
                     tracker.permission_change(trigger.get("replay_id"), at)
