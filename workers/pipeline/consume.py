@@ -47,6 +47,8 @@ BatchHandler = Callable[
 one that raises has its batch handled again one event at a time by the `Handler`)."""
 Expand = Callable[[Origin], Sequence[Origin]]
 """The messages one consumed message carries (e.g. `PersonMessages`), each handled on its own."""
+Ack = Callable[[Any], Awaitable[Any]]
+"""Acks one Faust event (`Stream.ack`): its offset may then be committed."""
 StoreChanges = Callable[[list[tuple[Any, bytes | None]]], Awaitable[None]]
 """Writes a batch's table changes (key, value; None: delete) instead of the table's own API."""
 
@@ -79,10 +81,13 @@ async def consume_batches(
     batch_handler: BatchHandler | None = None,
     expand: Expand | None = None,
     round_max: int | None = None,
+    ack: Ack | None = None,
 ) -> None:
     """Handle every event of `batches` (Faust `stream.take_events(...)`) with `batch_handler`
     when given, else with `handler` one event at a time; at most `round_max` (expanded)
-    messages between two flushes."""
+    messages between two flushes. With `ack` (and `store`), the batches' own acks are
+    ignored (`DeferredAcks`): each event is acked once its round has settled, and the next
+    batch is handled meanwhile."""
     retried = metrics.retries.labels(agent=agent)
     loop = _AgentLoop(
         handler,
@@ -103,8 +108,17 @@ async def consume_batches(
         store=store,
         batch_handler=batch_handler,
     )
-    async for events in batches:
-        await loop.batch(_rounds(events, expand, round_max))
+    if ack is None or store is None:
+        async for events in batches:
+            await loop.batch(_rounds(events, expand, round_max))
+        return
+    try:
+        async for events in batches:
+            await loop.batch(_rounds(events, expand, round_max), acked=(ack, events))
+    except BaseException:
+        await loop.stop()  # e.g. the agent is cancelled while it waits for a batch
+        raise
+    await loop.settled()
 
 
 class _AgentLoop:
@@ -132,31 +146,51 @@ class _AgentLoop:
         self.bytes_keys, self.batch_handler = bytes_keys, batch_handler
         self.seen = metrics.events_in.labels(topic=topic)
         self.timing = timing  # the handler-duration histogram of the agent
+        self.in_flight: asyncio.Future[None] | None = None  # the round settling
+        self.below: Changes | None = None  # its changes, until they are in the table
 
-    async def batch(self, rounds: Iterator[Sequence[Origin]]) -> None:
-        """Every round of one batch, each settled (`settle`) before the batch returns; with
-        `store`, a round settles while the next one is handled, which reads the settling
-        round's changes (`below`) until they are in the table."""
-        in_flight: asyncio.Future[None] | None = None
-        below: Changes | None = None
+    async def batch(
+        self,
+        rounds: Iterator[Sequence[Origin]],
+        acked: tuple[Ack, Sequence[Any]] | None = None,
+    ) -> None:
+        """Every round of one batch. Without `store`, each settles (`settle`) before the next;
+        with it, a round settles while the next one is handled, which reads the settling
+        round's changes (`below`) until they are in the table. Without `acked`, every round has
+        settled when the batch returns; with it, the last round may still be settling, and
+        the batch's events are acked (`acked`) once it has."""
         try:
-            for origins in rounds:
+            for final, origins in _with_final(rounds):
                 last = {o.partition: o.offset for o in origins}  # last offset per partition
                 source = origins[-1].topic if origins else ""
-                overlay = await self.handle(origins, self.overlay_on(below))
+                overlay = await self.handle(origins, self.overlay_on(self.below))
                 if self.store is None:
                     await self.settle(overlay, last, source)
                     continue
-                if in_flight is not None:
-                    await in_flight
-                below = overlay.changes
-                in_flight = asyncio.ensure_future(self.settle(overlay, last, source))
+                await self.settled()
+                self.below = overlay.changes
+                self.in_flight = asyncio.ensure_future(
+                    self.settle(overlay, last, source, acked if final else None)
+                )
                 await asyncio.sleep(0)  # its sends start before the next round is handled
-            if in_flight is not None:
-                await in_flight
-        finally:
-            if in_flight is not None and not in_flight.done():
-                in_flight.cancel()  # the agent stops: nothing of this batch is committed
+            if acked is None:
+                await self.settled()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def settled(self) -> None:
+        """Wait until the round in flight (if any) has settled."""
+        if self.in_flight is not None:
+            await self.in_flight
+            self.in_flight = None
+            self.below = None
+
+    async def stop(self) -> None:
+        """The agent stops: a round still in flight is cancelled (nothing of it is acked)."""
+        if self.in_flight is not None and not self.in_flight.done():
+            self.in_flight.cancel()
+        self.in_flight, self.below = None, None
 
     def overlay_on(self, below: Changes | None) -> TableOverlay:
         return TableOverlay(self.table, bytes_keys=self.bytes_keys, below=below)
@@ -190,8 +224,15 @@ class _AgentLoop:
             await self.dead_letters(origin, error)
         return overlay
 
-    async def settle(self, overlay: TableOverlay, last: dict[int, int], source: str) -> None:
-        """The round's outputs on the broker, then its state writes and markers behind them."""
+    async def settle(
+        self,
+        overlay: TableOverlay,
+        last: dict[int, int],
+        source: str,
+        acked: tuple[Ack, Sequence[Any]] | None = None,
+    ) -> None:
+        """The round's outputs on the broker, then its state writes and markers behind them;
+        then the events of `acked` are acked."""
         await self.flush()
         if overlay.pending:
             if self.store is None:
@@ -201,6 +242,10 @@ class _AgentLoop:
             await self.mark(set(last))  # behind the state writes of each partition, in order
             await self.flush()
         self.metrics.lag.handled(self.topic, source, last)
+        if acked is not None:
+            ack, events = acked
+            for event in events:
+                await ack(event)
 
 
 def _rounds(
@@ -220,3 +265,12 @@ def _rounds(
             current = current[limit:]
     if current or not origins:
         yield current
+
+
+def _with_final(rounds: Iterator[Sequence[Origin]]) -> Iterator[tuple[bool, Sequence[Origin]]]:
+    """Each round, and whether it is the last one."""
+    current = next(rounds, None)
+    while current is not None:
+        following = next(rounds, None)
+        yield following is None, current
+        current = following

@@ -9,6 +9,7 @@ from typing import Any
 import redis.asyncio
 import structlog
 
+from workers.pipeline.acks import defer_acks
 from workers.pipeline.app import PipelineTopics, build_faust_app
 from workers.pipeline.bundles import PersonBundles, expand_person_messages
 from workers.pipeline.consume import BatchHandler, Expand, Handler, consume_batches
@@ -243,6 +244,7 @@ class Pipeline:
         """Run `handler` on every event once the catalogue is loaded (see `consume_batches`)."""
         await self._ready.wait()
         pipeline = self.settings.pipeline
+        direct = self._direct_store(table)
         await consume_batches(
             stream.take_events(pipeline.batch_max, within=pipeline.batch_within),
             handler,
@@ -256,10 +258,11 @@ class Pipeline:
             flush=self.flush,
             mark=functools.partial(self.mark, table),
             bytes_keys=table is not self._platform_images,
-            store=functools.partial(self.store, table) if self._direct_store(table) else None,
+            store=functools.partial(self.store, table) if direct else None,
             batch_handler=batch_handler,
             expand=expand,
             round_max=pipeline.batch_max,
+            ack=defer_acks(stream) if direct else None,
         )
 
     def _direct_store(self, table: Any) -> bool:
