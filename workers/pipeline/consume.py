@@ -9,10 +9,12 @@ in this order, so that a crash at any point loses nothing (broker.md §1 defect 
    offset still covers every state write during recovery; both are flushed together (each
    partition's records go out in the order written).
 A batch may be handled in several rounds (`round_max`). With `store`, a round settles (1, 2)
-while the next one is handled, which reads the settling round's changes through its overlay;
-every round has settled before the next batch is taken.
-Offsets are committed by Faust only after its own producer flush, so a committed offset always
-has its outputs and its state on the broker; anything later is simply processed again.
+while the next one is handled, which reads the settling round's changes through its overlay.
+Without `ack`, every round has settled before the next batch is taken, and Faust acks the
+batch when the next one is taken. With `ack` (Faust's own acks deferred, acks.py), the next
+batch is handled while the last round settles, and each event is acked only after its round has
+settled. Either way a committed offset has its outputs and its state on the broker; anything
+later is simply processed again.
 """
 
 from __future__ import annotations
