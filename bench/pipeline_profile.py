@@ -15,7 +15,6 @@ import pstats
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio
@@ -23,6 +22,7 @@ import redis.asyncio
 from bench.pipeline import PURPOSE, PURPOSE_ID, cdc_events
 from handlers.purposes import purpose_from_fields
 from schemas.config import RulesConfig
+from tests.fixtures.faust_events import Event, Message
 from workers.embedded.redis import redis_answers, start_embedded_redis
 from workers.pipeline.consume import consume_batches
 from workers.pipeline.dlq import DeadLetters
@@ -36,20 +36,6 @@ from workers.pipeline.records import PERSON_EVENTS_TOPIC, RecordsProcessor
 from workers.pipeline.scheduler import WakeupSchedule
 
 PARTITIONS = 4
-
-
-@dataclass
-class Message:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-
-
-@dataclass
-class Event:
-    message: Message
 
 
 class Outbox:

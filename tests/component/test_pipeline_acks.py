@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from tests.fixtures.faust_events import Event, Message
 from workers.pipeline.acks import TAKE_EVENTS_SHA256, defer_acks, take_events_source_sha256
 from workers.pipeline.consume import consume_batches
 from workers.pipeline.dlq import DeadLetters, Origin
@@ -42,20 +42,6 @@ async def test_defer_acks_silences_the_streams_own_acks_and_returns_the_real_one
     assert stream.acked == []
     await real(Event(Message("t", 0, 2, None, b"")))
     assert stream.acked == [2]
-
-
-@dataclass
-class Message:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-
-
-@dataclass
-class Event:
-    message: Message
 
 
 class Table(dict[bytes, bytes]):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from tests.fixtures.faust_events import Event, Message
 from workers.pipeline.consume import consume_batches
 from workers.pipeline.dlq import DeadLetters, Origin
 from workers.pipeline.metrics import PipelineMetrics
@@ -15,20 +15,6 @@ from workers.pipeline.metrics import PipelineMetrics
 pytestmark = pytest.mark.component
 
 TOPIC = "p.lawful.sf-cdc.v1"
-
-
-@dataclass
-class Message:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-
-
-@dataclass
-class Event:
-    message: Message
 
 
 async def batches(rows: list[list[tuple[int, int]]]) -> AsyncIterator[list[Event]]:

@@ -5,32 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from tests.fixtures.faust_events import Event, Message
 from workers.pipeline.consume import consume_batches
 from workers.pipeline.dlq import DeadLetters, Origin
 from workers.pipeline.metrics import PipelineMetrics
 from workers.pipeline.pipeline import Pipeline
 
 pytestmark = pytest.mark.component
-
-
-@dataclass
-class Message:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-
-
-@dataclass
-class Event:
-    message: Message
 
 
 class FakeOutbox:
