@@ -185,7 +185,9 @@ class PipelineSettings(BaseModel):
         description="Python gc thresholds of the worker (gen 0, 1, 2); the default 700 makes the "
         "collector walk the tables' many live objects thousands of times per second",
     )
-    batch_max: int = Field(1000, ge=1, description="Events handled per batch at most")
+    batch_max: int = Field(
+        1000, ge=1, description="Kafka messages per batch, and messages handled per flush, at most"
+    )
     batch_within: float = Field(
         0.02, gt=0, description="Seconds a batch waits to fill before it is handled"
     )
