@@ -22,6 +22,7 @@ from schemas.messages import (
     encode_person_messages,
 )
 from schemas.policy import Policy
+from tests.fixtures.faust_events import Event, Message
 from workers.pipeline.bundles import expand_person_messages
 from workers.pipeline.consume import Expand, consume_batches
 from workers.pipeline.dlq import DeadLetters, Origin
@@ -191,25 +192,11 @@ async def test_person_outputs_are_keyed_by_individual() -> None:
     assert PermissionsSnapshot.model_validate_json(snapshots[0][1]).evaluated_at == NOW
 
 
-@dataclass
-class FakeMessage:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-
-
-@dataclass
-class FakeEvent:
-    message: FakeMessage
-
-
-async def events(values: list[bytes], size: int = 2) -> AsyncIterator[list[FakeEvent]]:
+async def events(values: list[bytes], size: int = 2) -> AsyncIterator[list[Event]]:
     """Faust `take_events` batches of `size` events."""
     batch = []
     for offset, value in enumerate(values):
-        batch.append(FakeEvent(FakeMessage("p.lawful.person-events.v1", 2, offset, b"k", value)))
+        batch.append(Event(Message("p.lawful.person-events.v1", 2, offset, b"k", value)))
         if len(batch) == size:
             yield batch
             batch = []
