@@ -13,7 +13,10 @@ from schemas.fast_json import SHARED_JSON, right_sized
 from schemas.messages import PermissionCell, RecordFact
 from schemas.state import PersonState
 
-RECENT_STATES = 512  # decoded states kept per process (a hot person is not decoded again)
+STATE_CACHE_BYTES = 32 * 1024 * 1024
+"""JSON bytes of decoded states kept per process by default (a decoded state takes about 4.6
+times its JSON in memory): a person changed again before this many bytes of other persons'
+states were written is not decoded again (`set_state_cache_bytes`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,14 +37,45 @@ class AggregateState:
 
 
 _ADAPTER: TypeAdapter[AggregateState] = TypeAdapter(AggregateState)
-_recent: OrderedDict[bytes, AggregateState] = OrderedDict()
 
 
-def _remember(data: bytes, state: AggregateState) -> None:
-    _recent[data] = state
-    _recent.move_to_end(data)
-    if len(_recent) > RECENT_STATES:
-        _recent.popitem(last=False)
+class _RecentStates:
+    """The decoded states of the values this process wrote last, looked up by the identity of
+    the value (the table keeps the very bytes `dump_state` returned; hashing a large value
+    costs more than the look-up saves). At most `budget` bytes of values, the newest kept."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.size = 0
+        self._entries: OrderedDict[int, tuple[bytes, AggregateState]] = OrderedDict()
+
+    def get(self, data: bytes) -> AggregateState | None:
+        entry = self._entries.get(id(data))
+        if entry is None or entry[0] is not data:
+            return None
+        self._entries.move_to_end(id(data))
+        return entry[1]
+
+    def put(self, data: bytes, state: AggregateState) -> None:
+        # an entry keeps its value alive: no other live value has its id
+        if id(data) in self._entries:
+            return
+        self._entries[id(data)] = (data, state)
+        self.size += len(data)
+        self.shrink()
+
+    def shrink(self) -> None:
+        """Drop the oldest entries until at most `budget` bytes are kept."""
+        while self.size > self.budget and self._entries:
+            _, (dropped, _) = self._entries.popitem(last=False)
+            self.size -= len(dropped)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.size = 0
+
+
+_recent = _RecentStates(STATE_CACHE_BYTES)
 
 
 _models: dict[type, bool] = {}  # class -> is a pydantic model (a dict look-up per value)
@@ -68,7 +102,7 @@ def dump_state(state: AggregateState) -> bytes:
     """JSON bytes (the table value): orjson writes the dataclasses and models' fields as they
     are (several times faster than pydantic's serializer); `load_state` validates them."""
     data = right_sized(orjson.dumps(state, default=_plain))
-    _remember(data, state)
+    _recent.put(data, state)
     return data
 
 
@@ -76,12 +110,19 @@ def load_state(data: bytes) -> AggregateState:
     """The state from its JSON; a value this process wrote recently is not decoded again.
 
     A decoded state is not kept: the step that loads it writes its successor, which is. Kept,
-    it would only be dropped cold 512 states later (measured: ~12% of the persons agent)."""
+    it would only be dropped cold later (measured with 512 states: ~12% of the persons agent)."""
     state = _recent.get(data)
     if state is not None:
-        _recent.move_to_end(data)
         return state
     return _ADAPTER.validate_json(data)
+
+
+def set_state_cache_bytes(budget: int) -> None:
+    """Keep the decoded states of at most `budget` bytes of values (0: none)."""
+    if budget < 0:
+        raise ValueError(f"a state cache keeps at least 0 bytes, not {budget}")
+    _recent.budget = budget
+    _recent.shrink()
 
 
 def clear_state_cache() -> None:

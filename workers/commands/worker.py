@@ -54,6 +54,7 @@ def tune_gc(threshold: tuple[int, int, int]) -> None:
 def run_worker(settings: Settings, *, tansu_compat: bool = False) -> NoReturn:
     """Build the pipeline and run a Faust worker until SIGTERM/SIGINT (graceful stop)."""
     # Imported here so that `lawful --help` and the other commands do not load Faust.
+    from schemas.aggregate import set_state_cache_bytes  # noqa: PLC0415
     from workers.pipeline.engine import engine_binding  # noqa: PLC0415
     from workers.pipeline.links import LinkStore  # noqa: PLC0415
     from workers.pipeline.logs import (  # noqa: PLC0415
@@ -84,6 +85,7 @@ def run_worker(settings: Settings, *, tansu_compat: bool = False) -> NoReturn:
     )
     configure_structlog()
     tune_gc(settings.pipeline.gc_threshold)
+    set_state_cache_bytes(settings.pipeline.state_cache_bytes)
     worker = diagnostic_worker_class()(
         pipeline.app,
         loglevel=level,
