@@ -49,17 +49,17 @@ class _RecentStates:
         self.size = 0
         self._entries: OrderedDict[int, tuple[bytes, AggregateState]] = OrderedDict()
 
+    # An entry keeps its value alive, so a live value with an entry's id is that very value:
+    # a value `dump_state` has just made has none yet, and one found by its id is the one kept.
+
     def get(self, data: bytes) -> AggregateState | None:
         entry = self._entries.get(id(data))
-        if entry is None or entry[0] is not data:
+        if entry is None:
             return None
         self._entries.move_to_end(id(data))
         return entry[1]
 
     def put(self, data: bytes, state: AggregateState) -> None:
-        # an entry keeps its value alive: no other live value has its id
-        if id(data) in self._entries:
-            return
         self._entries[id(data)] = (data, state)
         self.size += len(data)
         self.shrink()
